@@ -1,0 +1,132 @@
+"""taz.de URL patterns: ids, canonical forms, and what kind of page a link is.
+
+taz writes one article many ways: ``/Slug/!5928990/``, ``/!5928990``,
+``/Slug/%215928990/``, ``/Slug/!5928990&s=query/``, ``http://www.taz.de/…``.
+The numeric id is the identity; everything here maps the variants to it.
+Pure functions, no Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+DEFAULT_BASE_URL = "https://taz.de"
+
+# Hosts that mean "the taz site": rewritten to the configured base URL, so a
+# crawl of the local replica follows absolute taz.de links into the replica.
+TAZ_HOSTS = frozenset({"taz.de", "www.taz.de", "m.taz.de"})
+
+PageKind = Literal["article", "author", "tag", "section", "other"]
+
+# "!" then an optional kind letter then digits, ending the path segment.
+# "&s=…" search suffixes and ";rss" channel suffixes may follow the digits.
+_OBJECT_RE = re.compile(r"!(?P<kind>a|t|p|)(?P<id>\d+)(?P<suffix>[&;].*)?")
+_KIND_BY_LETTER: dict[str, PageKind] = {"": "article", "a": "author", "t": "tag", "p": "section"}
+
+
+@dataclass(frozen=True, slots=True)
+class TazObject:
+    """What a taz link points at: kind and numeric id (as text)."""
+
+    kind: PageKind
+    id: str
+    channel: str = ""  # e.g. "rss" for "/!p4615;rss/"
+
+
+def _last_segment(url: str) -> str:
+    # Unquote after splitting: "%21" is "!", and an escaped "/" inside an
+    # "&s=" search suffix must not make a new segment.
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def classify(url: str) -> TazObject | None:
+    """The taz object a URL (absolute or relative) points at, or None.
+
+    >>> classify("/Tagebuch-aus-Kasachstan/!6110749")
+    TazObject(kind='article', id='6110749', channel='')
+    >>> classify("/Nikita-Danilin/!a144060/")
+    TazObject(kind='author', id='144060', channel='')
+    >>> classify("/Slug/%216012345&s=Grok%2BHitler/").id
+    '6012345'
+    """
+    match = _OBJECT_RE.fullmatch(_last_segment(url))
+    if match is None:
+        return None
+    suffix = match.group("suffix") or ""
+    channel = suffix[1:] if suffix.startswith(";") else ""
+    return TazObject(_KIND_BY_LETTER[match.group("kind")], match.group("id"), channel)
+
+
+def article_id(url: str) -> str | None:
+    """The article id a link points at, or None if it is not an article link."""
+    obj = classify(url)
+    return obj.id if obj is not None and obj.kind == "article" else None
+
+
+def author_id(url_or_id: str) -> str | None:
+    """Author id from an author URL, or from the id itself ("144060", "a144060")."""
+    return _id_of(url_or_id, "author", "a")
+
+
+def tag_id(url_or_id: str) -> str | None:
+    """Tag id from a tag URL, or from the id itself ("5008150", "t5008150")."""
+    return _id_of(url_or_id, "tag", "t")
+
+
+def _id_of(url_or_id: str, kind: PageKind, letter: str) -> str | None:
+    text = url_or_id.strip()
+    bare = text.removeprefix("!").removeprefix(letter)
+    if bare.isdigit():
+        return bare
+    obj = classify(text)
+    return obj.id if obj is not None and obj.kind == kind else None
+
+
+def normalise_base(base_url: str) -> str:
+    """Base URL without a trailing slash; raises ValueError when it is not http(s)."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) base URL: {base_url!r}")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def on_site(href: str, page_url: str, base_url: str) -> str | None:
+    """Resolve ``href`` against ``page_url`` and map it onto ``base_url``.
+
+    Returns the absolute URL on the configured site, or None for links that
+    leave it. Links to any taz.de host are rewritten to the base URL, so a
+    crawl never leaves the host it was given.
+    """
+    absolute = urljoin(page_url, href.strip())
+    parts = urlsplit(absolute)
+    if parts.scheme not in ("http", "https"):
+        return None
+    base = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if parts.netloc.lower() != base.netloc.lower() and host not in TAZ_HOSTS:
+        return None
+    return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
+
+
+def article_url(base_url: str, id_: str) -> str:
+    """The one URL the archive fetches for an article: ``<base>/!<id>/``."""
+    return f"{base_url.rstrip('/')}/!{id_}/"
+
+
+def author_url(base_url: str, id_: str) -> str:
+    return f"{base_url.rstrip('/')}/!a{id_}/"
+
+
+def tag_url(base_url: str, id_: str) -> str:
+    return f"{base_url.rstrip('/')}/!t{id_}/"
+
+
+def with_page(url: str, page: int) -> str:
+    """A listing URL with ``?search_page=N`` (replacing any page it had)."""
+    parts = urlsplit(url)
+    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("search_page="))
+    query = f"{query}&search_page={page}" if query else f"search_page={page}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
