@@ -104,6 +104,11 @@ class Article:
     # Paths of texts a dump proxy cut short (they end with "…"), e.g.
     # "title", "body.17", "related.3.title". Empty for articles from HTML.
     cut: list[str] = field(default_factory=list)
+    # Set by the archive (issue 5) when the article is stored: its revision in
+    # the ledger (1, 2, …) and the hash the ledger compares (see
+    # tazarchive.ledger.content_hash). JSONL consumers dedupe on id + revision.
+    revision: int | None = None
+    content_hash: str | None = None
 
 
 # --- lossless JSON view -------------------------------------------------------

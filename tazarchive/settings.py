@@ -23,18 +23,62 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 30  # taz pages come in well under a second; a dead host fails sooner
 
 # --- components ------------------------------------------------------------
 # (spiders / issue 4)
-DOWNLOADER_MIDDLEWARES: dict[str, int] = {}
+DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+    # Retries that pause the site's slot (Retry-After, backoff) replace Scrapy's.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "tazarchive.middlewares.RetryAfterMiddleware": 550,
+    # Below retries: a connection failure counts only once retries gave up.
+    "tazarchive.middlewares.SiteFailureMiddleware": 540,
+    # After RobotsTxtMiddleware (100), so robots.txt is parsed when it runs.
+    "tazarchive.middlewares.CrawlDelayMiddleware": 110,
+}
 
 # (archive / issue 5)
-ITEM_PIPELINES: dict[str, int] = {}
-EXTENSIONS: dict[str, int] = {}
-FEED_EXPORTERS: dict[str, str] = {}
-FEEDS: dict[str, dict[str, object]] = {}
+ITEM_PIPELINES: dict[str, int] = {
+    "tazarchive.pipelines.NormalisePipeline": 100,
+    "tazarchive.pipelines.ValidatePipeline": 200,
+    "tazarchive.pipelines.DedupPipeline": 300,
+    "tazarchive.pipelines.StoreDumpPipeline": 400,
+}
+SPIDER_MIDDLEWARES: dict[str, int] = {
+    # Late (near the spider's side), so every request the spider yields passes it.
+    "tazarchive.ledger.KnownArticlesMiddleware": 950,
+}
+EXTENSIONS: dict[str, int] = {
+    # First of all: a second run on a busy archive stops before anything opens a file.
+    "tazarchive.extensions.ArchiveLock": -1000,
+    "tazarchive.extensions.Progress": 500,
+    "tazarchive.extensions.RunReport": 1000,
+}
+FEED_EXPORTERS: dict[str, str] = {
+    "jsonl": "tazarchive.exporters.ArticleJsonLinesExporter",
+    "jsonlines": "tazarchive.exporters.ArticleJsonLinesExporter",
+    "jl": "tazarchive.exporters.ArticleJsonLinesExporter",
+    "tazdump": "tazarchive.exporters.TazDumpExporter",
+}
+# Unbuffered local files: a killed run never leaves half a JSON line.
+FEED_STORAGES: dict[str, str] = {
+    "": "tazarchive.exporters.LineSafeFileFeedStorage",
+    "file": "tazarchive.exporters.LineSafeFileFeedStorage",
+}
+# The default feed: every stored article, one JSONL file per run under
+# TAZARCHIVE_OUTPUT_DIR. Scrapy adds -o/-O feeds beside it: the archive stays whole.
+FEEDS: dict[str, dict[str, object]] = {
+    "%(output_dir)s/jsonl/%(name)s-%(time)s.jsonl": {
+        "format": "jsonl",
+        "uri_params": "tazarchive.exporters.archive_uri_params",
+        "store_empty": False,
+    },
+}
 
 # (WARC / issue 6)
+# Nearest the downloader (after HttpCompression 590, Cookies 700, HttpCache 900):
+# it sees the body still content-encoded and the request headers as sent.
+DOWNLOADER_MIDDLEWARES["tazarchive.warc.WarcCaptureMiddleware"] = 950
 
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -45,6 +89,11 @@ LOG_LEVEL = "INFO"
 # Site
 TAZARCHIVE_BASE_URL = "https://taz.de"
 
+# Politeness (issue 4): pauses of a site's download slot before a retry
+TAZARCHIVE_RETRY_AFTER_MAX = 600.0  # seconds; longer Retry-After values are capped
+TAZARCHIVE_RETRY_BACKOFF = 1.0  # seconds before the first retry without Retry-After, doubling
+TAZARCHIVE_RETRY_BACKOFF_MAX = 60.0  # seconds
+
 # Dump renderings (issue 2)
 TAZARCHIVE_DUMP_FORMAT = "seed"  # seed | text | gophermap
 TAZARCHIVE_GOPHER_HOST = "taz.de"
@@ -53,5 +102,17 @@ TAZARCHIVE_GOPHER_SELECTOR_PREFIX = ""
 
 # Archive (issue 5)
 TAZARCHIVE_OUTPUT_DIR = "output"
+TAZARCHIVE_LOCK_ENABLED = True  # one run per archive: <output>/.lock
+TAZARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines; 0: none
+TAZARCHIVE_RUN_REPORT_ENABLED = True  # <output>/runs/<spider>-<start>.json
+TAZARCHIVE_SPIDER_ARGS: dict[str, str] = {}  # set by `scrapy crawl` from -a, for the report
+TAZARCHIVE_LEDGER_ENABLED = True  # off: no dedup, no known-article skipping
+TAZARCHIVE_LEDGER_PATH = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/ledger.sqlite3
+TAZARCHIVE_STORE_DUMPS = True  # off: no dump files (JSONL/WARC only)
+TAZARCHIVE_REJECTS_PATH = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/rejects.jsonl
 
 # WARC (issue 6)
+TAZARCHIVE_WARC_ENABLED = True  # every response (+ its request) to WARC
+TAZARCHIVE_WARC_DIR = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/warc
+TAZARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # bytes per .warc.gz before the next file starts
+TAZARCHIVE_WARC_LISTINGS = True  # off: article pages only (no listings, robots.txt, feeds)

@@ -77,13 +77,19 @@ def taz_selector(href: str, options: GopherOptions) -> tuple[str, str]:
     return MENU, options.selector_prefix + path
 
 
-def _paragraph_text(block: Block) -> str:
-    """Block text with its links as ``[n][text]``."""
+def _paragraph_text(block: Block, cut_links: frozenset[int] = frozenset()) -> str:
+    """Block text with its links as ``[n][text]``.
+
+    A link in ``cut_links`` whose text ends with the cut mark was read from a
+    marker a proxy cut before its "]": it stays ``[n][text…``, as it was read.
+    """
     out: list[str] = []
     pos = 0
     for span in sorted(block.links, key=lambda s: s.start):
         out.append(block.text[pos : span.start])
-        out.append(f"[{span.n}][{block.text[span.start : span.end]}]")
+        link_text = block.text[span.start : span.end]
+        closed = span.n not in cut_links or not link_text.endswith(rules.CUT_MARK)
+        out.append(f"[{span.n}][{link_text}" + ("]" if closed else ""))
         pos = span.end
     out.append(block.text[pos:])
     return "".join(out)
@@ -134,6 +140,9 @@ def build_menu(article: Article, options: GopherOptions | None = None) -> list[M
     # section lists in order. Extractors number in order of appearance; a dump
     # read back keeps the numbers even where a proxy cut a marker away.
     hrefs = [link.href for link in article.links]
+    cut_links = frozenset(
+        n for n in range(1, len(article.links) + 1) if f"links.{n - 1}.text" in article.cut
+    )
     for index, block in enumerate(article.body):
         path = f"body.{index}"
         if block.kind == "subheading":
@@ -141,7 +150,7 @@ def build_menu(article: Article, options: GopherOptions | None = None) -> list[M
             for line in rules.wrap(text) if rules.WRAP_SUBHEADINGS else text.split("\n"):
                 info(line, path)
         else:
-            for line in rules.wrap(_paragraph_text(block)):
+            for line in rules.wrap(_paragraph_text(block, cut_links)):
                 info(line, path)
         blank()
     if article.published is not None:

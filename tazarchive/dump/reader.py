@@ -27,8 +27,12 @@ READER_VERSION = "dump-1"
 UNKNOWN = "?"  # item type a proxy view does not show
 
 _DATE_RE = re.compile(r"(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})")
-# "[n][text]", or "[n][text…" where a proxy cut the line inside the marker.
-_LINK_MARK_RE = re.compile(r"\[(\d+)\]\[(?:([^\]]*)\]|([^\]\n]*…)(?=\n|$))")
+# "[n][text]" (its text may run on over a cut line end), or "[n][text…" where a
+# proxy cut the line inside the marker and its "]" went with the cut. Links do
+# not nest, so a closed marker's text never holds the next "[m][".
+_LINK_MARK_RE = re.compile(
+    r"\[(\d+)\]\[(?:((?:(?!\[\d+\]\[)[^\]])*)\]|([^\]\n]*…)(?=\n|$))"
+)
 _LINK_ROW_RE = re.compile(r"\[(\d+)\] (.*)", re.S)
 _LABEL_RE = re.compile(r"^(?: \((DIR|IMG|HTM|TXT|ERR|QRY|BIN|GIF|SND)\) |   (DIR|IMG|HTM|TXT) )")
 _LABEL_TYPES = {"DIR": MENU, "IMG": IMAGE, "HTM": HTML}
@@ -249,6 +253,10 @@ def _body_blocks(groups: list[list[_Line]], cut: list[str]) -> tuple[list[Block]
             plain += text[pos : match.start()]
             n = int(match.group(1))
             link_text = match.group(2) if match.group(2) is not None else match.group(3)
+            if match.group(2) is None:
+                # The marker lost its "]": its link text is cut, and the
+                # renderer leaves the marker open to give the same line back.
+                cut.append(f"links.{n - 1}.text")
             start = len(plain)
             plain += link_text
             spans.append(LinkSpan(start, len(plain), n))

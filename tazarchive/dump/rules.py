@@ -25,6 +25,7 @@ SECTIONS = (SECTION_LINKS, SECTION_AUTHORS, SECTION_TAGS, SECTION_RELATED)
 CUT_OVER_BYTES = 80
 CUT_KEEP_BYTES = 79
 CUT_MARK = "…"
+MAX_CHAR_BYTES = 4  # longest UTF-8 character
 DATE_ZONE = ZoneInfo("Europe/Berlin")  # taz dates are Berlin calendar days
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -98,5 +99,12 @@ def cut_line(line: str) -> str:
 
 
 def looks_cut(line: str) -> bool:
-    """True when ``line`` can only be a proxy cut: ends with "…" and is over 80 bytes."""
-    return line.endswith(CUT_MARK) and len(line.encode("utf-8")) > CUT_OVER_BYTES
+    """True when ``line`` ends with "…" where ``cut_line`` puts it.
+
+    ``cut_line`` drops a character that does not fit whole into the 79 bytes,
+    so 76 to 79 bytes (a 4-byte character short at most) stand before the mark.
+    An uncut line of 79 or 80 bytes ending with "…" reads as cut too: its line
+    break is kept, so it renders back the same.
+    """
+    kept = len(line.removesuffix(CUT_MARK).encode("utf-8"))
+    return line.endswith(CUT_MARK) and kept > CUT_KEEP_BYTES - MAX_CHAR_BYTES

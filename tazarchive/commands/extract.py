@@ -1,0 +1,111 @@
+"""``scrapy extract PATH... --format seed|text|gophermap|jsonl [--url URL]``.
+
+Extracts the article from saved taz.de pages and prints each in the chosen
+rendering, one after the other. The page's URL (for resolving links and as
+the article's URL when the page names none) is its canonical link unless
+``--url`` gives one. A file that is not an article page gets one line on
+stderr naming it; the others are still done and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from tazarchive.dump import RENDERINGS, GopherOptions, render
+from tazarchive.extract import extract_article
+from tazarchive.items import article_to_dict
+from tazarchive.urls import DEFAULT_BASE_URL
+
+FORMATS = (*RENDERINGS, "jsonl")
+
+
+class NotAnArticle(ValueError):
+    """The page holds no article either design's extractor recognises."""
+
+
+def extract_file(path: Path, fmt: str, gopher: GopherOptions, url: str | None = None) -> str:
+    """One saved page in the chosen format; raises NotAnArticle or OSError with a reason."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise NotAnArticle("empty file")
+    # Without --url, the canonical link of the page is used (the extractor
+    # prefers it anyway); the base URL only resolves relative picture links.
+    article = extract_article(data, url or f"{DEFAULT_BASE_URL}/")
+    if article is None:
+        raise NotAnArticle("no taz article found on this page")
+    if fmt == "jsonl":
+        return json.dumps(article_to_dict(article), ensure_ascii=False) + "\n"
+    return render(article, fmt, gopher=gopher)
+
+
+def extract_paths(
+    paths: list[str],
+    fmt: str,
+    gopher: GopherOptions,
+    out: BinaryIO,
+    err: Any,
+    url: str | None = None,
+) -> int:
+    """Extract every file to ``out``; report failures to ``err``; return the failure count."""
+    failures = 0
+    for name in paths:
+        path = Path(name)
+        try:
+            converted = extract_file(path, fmt, gopher, url)
+        except NotAnArticle as exc:
+            print(f"extract: {path}: not an article page: {exc}", file=err)
+        except OSError as exc:
+            print(f"extract: {path}: cannot read: {exc.strerror or exc}", file=err)
+        else:
+            # Bytes, so the gophermap's CRLF line ends pass through unchanged.
+            out.write(converted.encode("utf-8"))
+            continue
+        failures += 1
+    out.flush()
+    return failures
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "PATH... [--format seed|text|gophermap|jsonl] [--url URL]"
+
+    def short_desc(self) -> str:
+        return "Extract the article from saved taz.de pages and print it as a dump or JSON"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--format",
+            dest="format",
+            choices=FORMATS,
+            default=None,
+            help="output rendering (default: TAZARCHIVE_DUMP_FORMAT, seed)",
+        )
+        parser.add_argument(
+            "--url",
+            dest="url",
+            default=None,
+            help="the page's URL (default: the page's canonical link)",
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not args:
+            raise UsageError("name at least one saved page")
+        assert self.settings is not None
+        fmt = opts.format or self.settings.get("TAZARCHIVE_DUMP_FORMAT", "seed")
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        gopher = GopherOptions.from_settings(self.settings)
+        if extract_paths(args, fmt, gopher, sys.stdout.buffer, sys.stderr, opts.url):
+            self.exitcode = 1

@@ -1,0 +1,499 @@
+"""HTTP side of the replica: routing taz.de paths to generated pages, and a
+server that runs in a thread (tests) or a child process (benchmarks).
+
+Reserved control paths (never logged), for tests that drive a child process:
+``/__replica__/log`` (JSON list of paths served; ``?times=1``: [time, path]
+pairs; ``?clear=1`` empties it),
+``/__replica__/revise?ids=1,2`` (new revision of those articles),
+``/__replica__/fail?path=/prefix&status=503&times=2&retry_after=1`` (the next
+``times`` requests under that prefix fail), ``/__replica__/params``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tazarchive.replica import render
+from tazarchive.replica.site import OVERVIEW, SECTIONS, Site
+
+CONTROL_PREFIX = "/__replica__/"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+_OBJECT_RE = re.compile(r"!(?P<kind>a|t|p|)(?P<id>\d+)(?P<suffix>[&;].*)?")
+_MONTH_RE = re.compile(r"/sitemap-article-online-(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.xml")
+
+HTML = "text/html; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+RSS = "application/rss+xml; charset=utf-8"
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True)
+class Fault:
+    prefix: str
+    status: int
+    remaining: int
+    retry_after: str | None
+
+
+def _ok(text: str, content_type: str = HTML) -> Response:
+    return Response(200, content_type, text.encode("utf-8"))
+
+
+ResponseCache = dict[tuple[str, str, int], Response]
+
+
+def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Response:
+    """The response the replica gives for a request target (path + query).
+
+    ``cache`` (benchmarks) keeps rendered article and listing pages: every
+    variant of one article's URL shares one entry.
+    """
+    parts = urlsplit(target)
+    path = unquote(parts.path) or "/"
+    query = parse_qs(parts.query)
+    if path == "/":
+        return _ok(render.home_page(site))
+    if path == "/robots.txt":
+        return _ok(render.robots_txt(site), "text/plain; charset=utf-8")
+    if path == "/sitemap-index.xml":
+        return _ok(render.sitemap_index(site), XML)
+    if path == "/sitemap-google-news.xml":
+        return _ok(render.sitemap_news(site), XML)
+    if path == "/rss.xml":
+        return _ok(render.feed(site, OVERVIEW), RSS)
+    month = _MONTH_RE.fullmatch(path)
+    if month is not None:
+        first, last = date.fromisoformat(month.group(1)), date.fromisoformat(month.group(2))
+        if (first, last) in site.months():
+            return _ok(render.sitemap_month(site, first, last), XML)
+        return _not_found(site)
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    if re.fullmatch(r"!ku\d+", segment):
+        return _ok(render.profile_page(site, segment[3:]))
+    if segment.startswith("!v="):
+        name = path.strip("/").split("/")[0] if path.count("/") > 2 else "Service"
+        return _ok(render.static_page(site, name.replace("-", " ")))
+    match = _OBJECT_RE.fullmatch(segment)
+    if match is None:
+        return _not_found(site)
+    kind, object_id, suffix = match.group("kind"), match.group("id"), match.group("suffix") or ""
+    if kind == "":
+        index = site.index_of(object_id)
+        if index is None:
+            return _not_found(site)
+        if cache is None:
+            return _ok(render.article_page(site, index))
+        key = ("", object_id, 0)
+        if key not in cache:
+            cache[key] = _ok(render.article_page(site, index))
+        return cache[key]
+    page = render.page_number(site, (query.get("search_page") or [""])[0])
+    if page is None:
+        return _not_found(site)
+    if cache is not None and not suffix:
+        key = (kind, object_id, page)
+        if key not in cache:
+            cache[key] = respond(site, target)
+        return cache[key]
+    if kind == "a":
+        a = site.author_index_of(object_id)
+        if a is None:
+            return _not_found(site)
+        author = site.author(a)
+        header = ""
+        if author.description:
+            header = (
+                '<div class="column is-12 author-description typo-short-text">'
+                f"{render._e(author.description)}</div>\n"
+            )
+        return _ok(
+            render.listing_page(site, "author", object_id, author.path, author.name, page, header)
+        )
+    if kind == "t":
+        tag = site.tag_of_id(object_id)
+        if tag is None:
+            return _not_found(site)
+        return _ok(render.listing_page(site, "tag", object_id, tag.path, tag.name, page))
+    section = SECTIONS.get(object_id)
+    if section is None:
+        return _not_found(site)
+    if suffix == ";rss":
+        return _ok(render.feed(site, section), RSS)
+    if suffix:
+        return _not_found(site)
+    return _ok(render.listing_page(site, "section", object_id, section.path, section.name, page))
+
+
+def _not_found(site: Site) -> Response:
+    return Response(404, HTML, render.not_found_page(site).encode("utf-8"))
+
+
+class _Replica:
+    """Shared state of one serving replica: the site, the request log, faults."""
+
+    def __init__(self, site: Site, *, log_requests: bool = True, cache: bool = False) -> None:
+        self.site = site
+        self.log_requests = log_requests
+        self.cache: ResponseCache | None = {} if cache else None
+        self.log: list[str] = []
+        self.times: list[float] = []  # time.time() of each logged request
+        self.faults: list[Fault] = []
+        self.lock = threading.Lock()
+        self.log_lock = threading.Lock()
+
+    def handle(self, target: str) -> Response:
+        if target.startswith(CONTROL_PREFIX):
+            return self.control(target)
+        if self.log_requests:
+            with self.log_lock:
+                self.times.append(time.time())
+                self.log.append(target)
+        with self.lock:
+            fault = next(
+                (f for f in self.faults if f.remaining > 0 and target.startswith(f.prefix)), None
+            )
+            if fault is not None:
+                fault.remaining -= 1
+                headers = (("Retry-After", fault.retry_after),) if fault.retry_after else ()
+                return Response(fault.status, "text/plain", b"replica fault\n", headers)
+            return respond(self.site, target, self.cache)
+
+    def clear_log(self) -> None:
+        self.log.clear()
+        self.times.clear()
+
+    def revise(self, ids: list[str]) -> None:
+        with self.lock:
+            self.site.revise(ids)
+            if self.cache is not None:
+                self.cache.clear()  # listings do not change, but keep it simple
+
+    def warm(self, workers: int = 2) -> int:
+        """Render every article and listing page into the cache up front (benchmarks).
+
+        Uses ``workers`` forked processes (the cores are idle before a
+        benchmark starts). Returns the number of pages rendered.
+        """
+        if self.cache is None:
+            raise RuntimeError("warm() needs cache=True")
+        site = self.site
+        chunks = [[f"/!{i}/" for i in chunk] for chunk in _chunked(list(site.article_ids()), 500)]
+        listings = [("section", s.id, s.path) for s in SECTIONS.values()]
+        listings += [("tag", t, f"/!t{t}/") for t in site.tag_ids()]
+        listings += [("author", a, f"/!a{a}/") for a in site.author_ids()]
+        targets = []
+        for kind, object_id, path in listings:
+            pages = site.listing_pages(kind, object_id)
+            targets += [path + render.page_query(site, p) for p in range(1, pages + 1)]
+        chunks += _chunked(targets, 200)  # a listing's pages stay together: cheap paging
+        count = sum(len(chunk) for chunk in chunks)
+        if workers > 1:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers, initializer=_init_worker, initargs=(site.params(),)) as pool:
+                for rendered in pool.imap_unordered(_render_chunk, chunks):
+                    self.cache.update(rendered)
+        else:
+            _init_worker(site.params())
+            for chunk in chunks:
+                self.cache.update(_render_chunk(chunk))
+        return count
+
+    def control(self, target: str) -> Response:
+        parts = urlsplit(target)
+        action = parts.path[len(CONTROL_PREFIX) :].strip("/")
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        result: Any
+        if action == "log":
+            with self.log_lock:
+                result = (
+                    list(zip(self.times, self.log, strict=True))
+                    if query.get("times")
+                    else list(self.log)
+                )
+                if query.get("clear"):
+                    self.clear_log()
+        elif action == "revise":
+            ids = [i for i in query.get("ids", "").split(",") if i]
+            try:
+                self.revise(ids)
+            except KeyError as error:
+                return Response(400, "application/json", json.dumps({"error": str(error)}).encode())
+            result = {"revised": ids}
+        elif action == "fail":
+            fault = Fault(
+                query.get("path", "/"),
+                int(query.get("status", "503")),
+                int(query.get("times", "1")),
+                query.get("retry_after"),
+            )
+            with self.lock:
+                self.faults.append(fault)
+            result = {"fault": fault.prefix}
+        elif action == "params":
+            result = self.site.params()
+        else:
+            return Response(404, "application/json", b'{"error": "unknown control"}')
+        return Response(200, "application/json", json.dumps(result).encode())
+
+
+_WORKER_SITE: list[Site] = []
+
+
+def _init_worker(params: dict[str, object]) -> None:
+    _WORKER_SITE[:] = [Site.from_params(params)]
+
+
+def _render_chunk(targets: list[str]) -> ResponseCache:
+    site = _WORKER_SITE[0]
+    cache: ResponseCache = {}
+    for target in targets:
+        respond(site, target, cache)
+    return cache
+
+
+def _chunked(items: list[str], size: int) -> list[list[str]]:
+    return [items[n : n + size] for n in range(0, len(items), size)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Scrapy uses it
+    server_version = "tazarchive-replica/0.1"
+    replica: _Replica  # set on a per-server subclass
+
+    def setup(self) -> None:
+        super().setup()
+        # One write per response and no Nagle delay: keep-alive clients
+        # otherwise stall ~40 ms per request on delayed ACKs.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self) -> None:
+        self._send(self.replica.handle(self.path), with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._send(self.replica.handle(self.path), with_body=False)
+
+    def _send(self, response: Response, *, with_body: bool) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        # send_header() filled http.server's (private) header buffer.
+        buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+        head = b"".join(buffered) + b"\r\n"
+        buffered.clear()
+        self.wfile.write(head + response.body if with_body else head)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the log is request_log
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def make_http_server(
+    site: Site, host: str, port: int, *, log_requests: bool = True, cache: bool = False
+) -> _Server:
+    """A bound (not yet serving) HTTP server for ``site``; loopback hosts only."""
+    if host not in LOCAL_HOSTS:
+        raise ValueError(f"the replica binds to loopback only, not {host!r}")
+    replica = _Replica(site, log_requests=log_requests, cache=cache)
+    handler = type("ReplicaHandler", (_Handler,), {"replica": replica})
+    return _Server((host, port), handler)
+
+
+class ReplicaServer:
+    """Serve a :class:`Site` on 127.0.0.1, in a thread or a child process.
+
+    >>> with ReplicaServer(Site(50)) as server:
+    ...     server.base_url  # doctest: +ELLIPSIS
+    'http://127.0.0.1:...'
+
+    ``mode="process"`` runs ``python -m tazarchive.replica`` as a child with
+    the same site parameters, so a benchmark's crawler and the server use
+    different cores; the log, revisions and faults then go over the control
+    paths. ``cache`` keeps rendered pages; ``prerender`` renders every article
+    page before serving (on all cores), so serving costs no rendering.
+    """
+
+    def __init__(
+        self,
+        site: Site,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        mode: Literal["thread", "process"] = "thread",
+        log_requests: bool = True,
+        cache: bool = False,
+        prerender: bool = False,
+    ) -> None:
+        if host not in LOCAL_HOSTS:
+            raise ValueError(f"the replica binds to loopback only, not {host!r}")
+        self.site = site
+        self.host = host
+        self.port = port
+        self.mode = mode
+        self.log_requests = log_requests
+        self.cache = cache or prerender
+        self.prerender = prerender
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen[str] | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self.port == 0:
+            raise RuntimeError("the replica is not started")
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ReplicaServer:
+        if self.mode == "thread":
+            self._server = make_http_server(
+                self.site, self.host, self.port, log_requests=self.log_requests, cache=self.cache
+            )
+            if self.prerender:  # in this process: no forking beside other threads
+                self._server.RequestHandlerClass.replica.warm(workers=1)  # type: ignore[attr-defined]
+            self.port = self._server.server_address[1]
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="replica", daemon=True
+            )
+            self._thread.start()
+            return self
+        command = [
+            sys.executable,
+            "-m",
+            "tazarchive.replica",
+            "--params",
+            json.dumps(self.site.params()),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--quiet",
+        ]
+        if not self.log_requests:
+            command.append("--no-log")
+        if self.cache:
+            command.append("--cache")
+        if self.prerender:
+            command.append("--prerender")
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        found = re.search(r"http://[\w.:\[\]]+:(\d+)", line)
+        if found is None:
+            self._process.kill()
+            self._process.wait()
+            raise RuntimeError(f"replica child did not start: {line!r}")
+        self.port = int(found.group(1))
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what tests ask and change ------------------------------------------
+
+    def _control(self, action: str) -> Any:
+        with urllib.request.urlopen(f"{self.base_url}{CONTROL_PREFIX}{action}", timeout=10) as r:
+            return json.loads(r.read())
+
+    @property
+    def _replica(self) -> _Replica | None:
+        if self._server is None:
+            return None
+        return self._server.RequestHandlerClass.replica  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def request_log(self) -> list[str]:
+        """Request targets (path + query, as sent) served so far, in order."""
+        replica = self._replica
+        if replica is not None:
+            return list(replica.log)
+        return list(self._control("log"))
+
+    @property
+    def request_times(self) -> list[tuple[float, str]]:
+        """(time.time(), target) of each request served, e.g. to check a Crawl-delay."""
+        replica = self._replica
+        if replica is not None:
+            with replica.log_lock:
+                return list(zip(replica.times, replica.log, strict=True))
+        return [(float(t), str(target)) for t, target in self._control("log?times=1")]
+
+    def clear_log(self) -> None:
+        replica = self._replica
+        if replica is not None:
+            with replica.log_lock:
+                replica.clear_log()
+        else:
+            self._control("log?clear=1")
+
+    def revise(self, ids: list[str]) -> None:
+        """A new revision of these articles, on the served site and on ``self.site``."""
+        replica = self._replica
+        if replica is not None:
+            replica.revise(ids)
+            return
+        self.site.revise(ids)
+        self._control("revise?" + urlencode({"ids": ",".join(ids)}))
+
+    def fail(
+        self, prefix: str, *, status: int = 503, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """Make the next ``times`` requests whose target starts with ``prefix`` fail."""
+        replica = self._replica
+        fault = Fault(prefix, status, times, None if retry_after is None else str(retry_after))
+        if replica is not None:
+            with replica.lock:
+                replica.faults.append(fault)
+            return
+        query = {"path": prefix, "status": status, "times": times}
+        if retry_after is not None:
+            query["retry_after"] = retry_after
+        self._control("fail?" + urlencode(query))

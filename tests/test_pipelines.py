@@ -1,0 +1,405 @@
+"""Pipelines: normalise, validate, deduplicate against the ledger, store dumps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
+
+from tazarchive.dump import render
+from tazarchive.items import (
+    Article,
+    Author,
+    Block,
+    Link,
+    LinkSpan,
+    Picture,
+    Related,
+    Tag,
+    article_to_dict,
+)
+from tazarchive.ledger import Ledger, content_hash
+from tazarchive.pipelines import (
+    DedupPipeline,
+    NormalisePipeline,
+    StoreDumpPipeline,
+    ValidatePipeline,
+    dump_relpath,
+    normalise_block,
+    normalise_text,
+    write_atomic,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+
+def _article(article_id: str = "6000001", text: str = "Ein Absatz mit Inhalt.") -> Article:
+    return Article(
+        id=article_id,
+        url=f"https://taz.de/!{article_id}/",
+        topline="Dach",
+        title="Ein Titel",
+        teaser="Ein Vorspann.",
+        authors=[Author("Erika Musterfrau")],
+        published=datetime(2025, 6, 3, 9, 30, tzinfo=UTC),
+        body=[Block(text)],
+        tags=[Tag("Beispiel")],
+        layout="2024",
+        parser_version="1",
+        fetched=datetime(2025, 6, 4, 12, 0, tzinfo=UTC),
+    )
+
+
+# --- normalise ------------------------------------------------------------------
+
+
+def test_normalise_removes_soft_hyphens_and_zero_width_spaces() -> None:
+    assert normalise_text("Geschlechts\u00adeintrag\u200b") == "Geschlechtseintrag"
+
+
+def test_normalise_composes_to_nfc() -> None:
+    assert normalise_text("Cafe\u0301") == "Caf\u00e9"
+
+
+def test_normalise_collapses_and_trims_whitespace() -> None:
+    assert normalise_text("  zwei \t\n Wörter  ") == "zwei Wörter"
+
+
+def test_normalise_keeps_a_lone_no_break_space_but_collapses_runs() -> None:
+    assert normalise_text("5\u00a0km") == "5\u00a0km"
+    assert normalise_text("5 \u00a0 km\u00a0") == "5 km"
+
+
+def test_normalise_pipeline_covers_every_text_field() -> None:
+    article = Article(
+        id="6000001",
+        url="https://taz.de/!6000001/",
+        title=" Ti\u00adtel ",
+        topline="Dach\u200b ",
+        teaser="Vor  spann",
+        authors=[Author(" Erika  Musterfrau ")],
+        picture=Picture(" Ein  Bild ", " Foto:  Agentur "),
+        body=[Block(" Ab\u00adsatz  eins ")],
+        links=[Link(" hier ", "/x/!6000002/")],
+        tags=[Tag(" Bei  spiel ")],
+        related=[Related("6000002", None, " D ", " T\u00ad ", " V  w ")],
+    )
+    item = NormalisePipeline().process_item(article)
+    assert (item.title, item.topline, item.teaser) == ("Titel", "Dach", "Vor spann")
+    assert item.authors[0].name == "Erika Musterfrau"
+    assert item.picture is not None
+    assert (item.picture.caption, item.picture.credit) == ("Ein Bild", "Foto: Agentur")
+    assert item.body[0].text == "Absatz eins"
+    assert item.links[0].text == "hier"
+    assert item.links[0].href == "/x/!6000002/"
+    assert item.tags[0].name == "Bei spiel"
+    assert (item.related[0].topline, item.related[0].title, item.related[0].teaser) == (
+        "D",
+        "T",
+        "V w",
+    )
+
+
+def test_link_spans_move_with_the_normalised_text() -> None:
+    text = "  Lies  das\u00ad  hier \u200bweiter."
+    start = text.index("das")
+    end = text.index("weiter")
+    block = normalise_block(Block(text, links=[LinkSpan(start, end, 1)]))
+    assert block.text == "Lies das hier weiter."
+    span = block.links[0]
+    assert block.text[span.start : span.end] == "das hier"
+
+
+def test_normalise_drops_blocks_left_empty_but_keeps_linked_ones() -> None:
+    article = _article()
+    article.body = [Block("Text"), Block(" \u200b "), Block(" ", links=[LinkSpan(0, 1, 1)])]
+    NormalisePipeline().process_item(article)
+    assert [b.text for b in article.body] == ["Text", ""]
+
+
+_texts = st.text(alphabet="ab \n\t\u00a0\u00ad\u200b", max_size=30)
+
+
+@given(_texts, _texts, _texts)
+def test_a_link_span_holds_its_own_normalised_text(before: str, inside: str, after: str) -> None:
+    text = before + inside + after
+    block = normalise_block(
+        Block(text, links=[LinkSpan(len(before), len(before) + len(inside), 1)])
+    )
+    span = block.links[0]
+    assert block.text == normalise_text(text)
+    assert block.text[span.start : span.end] == normalise_text(inside)
+
+
+def test_normalise_passes_other_items_untouched() -> None:
+    item = {"title": "  x  "}
+    assert NormalisePipeline().process_item(item) == {"title": "  x  "}
+
+
+# --- validate -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"id": ""}, "no_id"),
+        ({"id": "../etc"}, "bad_id"),
+        ({"title": ""}, "no_title"),
+        ({"body": [Block("")]}, "empty_body"),
+        ({"body": []}, "empty_body"),
+    ],
+)
+def test_validate_rejects_with_reason_stats_and_rejects_file(
+    tmp_path: Path, change: dict[str, object], reason: str
+) -> None:
+    article = _article()
+    for name, value in change.items():
+        setattr(article, name, value)
+    stats = _Stats()
+    pipeline = ValidatePipeline(stats, tmp_path / "rejects.jsonl")  # type: ignore[arg-type]
+    with pytest.raises(DropItem, match=reason):
+        pipeline.process_item(article)
+    assert stats.values == {"tazarchive/articles/rejected": 1, f"tazarchive/rejected/{reason}": 1}
+    [line] = (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    record = json.loads(line)
+    assert record["reason"] == reason
+    assert record["article"]["url"] == "https://taz.de/!6000001/"
+
+
+def test_validate_passes_a_complete_article_and_counts_body_mismatch(tmp_path: Path) -> None:
+    stats = _Stats()
+    pipeline = ValidatePipeline(stats, tmp_path / "rejects.jsonl")  # type: ignore[arg-type]
+    article = _article()
+    assert pipeline.process_item(article) is article
+    article.body_mismatch = "JSON-LD has 2 more paragraphs"
+    assert pipeline.process_item(article) is article
+    article.body_mismatch = ""
+    pipeline.process_item(article)
+    assert stats.values == {"tazarchive/extract/body_mismatch": 1}
+    assert not (tmp_path / "rejects.jsonl").exists()
+
+
+# --- dedup ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        yield ledger  # type: ignore[misc]
+
+
+def test_dedup_gives_a_new_article_revision_1_committed_on_item_scraped(ledger: Ledger) -> None:
+    stats = _Stats()
+    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
+    item = pipeline.process_item(_article())
+    assert (item.revision, item.content_hash) == (1, content_hash(item))
+    assert not ledger.knows("6000001")
+    pipeline.item_scraped(item)
+    assert ledger.knows("6000001")
+    assert stats.values == {"tazarchive/articles/new": 1}
+
+
+def test_dedup_drops_unchanged_article_quietly_as_known(ledger: Ledger) -> None:
+    stats = _Stats()
+    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
+    pipeline.item_scraped(pipeline.process_item(_article()))
+    again = _article()
+    again.fetched = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(DropItem) as dropped:
+        pipeline.process_item(again)
+    assert dropped.value.log_level == "DEBUG"
+    assert stats.values["tazarchive/articles/known"] == 1
+    current = ledger.current("6000001")
+    assert current is not None and current.last_seen.startswith("2026-01-01")
+
+
+def test_dedup_numbers_changed_content_as_next_revision(ledger: Ledger) -> None:
+    stats = _Stats()
+    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
+    pipeline.item_scraped(pipeline.process_item(_article(text="Alte Fassung.")))
+    changed = pipeline.process_item(_article(text="Neue Fassung."))
+    assert changed.revision == 2
+    pipeline.item_scraped(changed)
+    assert [r.revision for r in ledger.revisions("6000001")] == [1, 2]
+    assert stats.values == {"tazarchive/articles/new": 1, "tazarchive/articles/revised": 1}
+
+
+def test_dedup_drops_a_second_copy_within_the_same_run(ledger: Ledger) -> None:
+    stats = _Stats()
+    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
+    first = pipeline.process_item(_article())
+    with pytest.raises(DropItem):
+        pipeline.process_item(_article())
+    pipeline.item_scraped(first)
+    assert ledger.count_revisions() == 1
+
+
+def test_dedup_numbers_two_versions_within_one_run_in_order(ledger: Ledger) -> None:
+    stats = _Stats()
+    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
+    first = pipeline.process_item(_article(text="Erste Fassung."))
+    second = pipeline.process_item(_article(text="Zweite Fassung."))
+    assert (first.revision, second.revision) == (1, 2)
+    pipeline.item_scraped(first)
+    pipeline.item_scraped(second)
+    assert [r.content_hash for r in ledger.revisions("6000001")] == [
+        first.content_hash,
+        second.content_hash,
+    ]
+    current = ledger.current("6000001")
+    assert current is not None and current.revision == 2
+
+
+def test_dedup_forgets_a_revision_dropped_by_a_later_pipeline(ledger: Ledger) -> None:
+    pipeline = DedupPipeline(ledger, _Stats())  # type: ignore[arg-type]
+    item = pipeline.process_item(_article())
+    pipeline.item_not_stored(item)
+    assert ledger.staged("6000001") is None
+    assert pipeline.process_item(_article()).revision == 1
+
+
+# --- store ----------------------------------------------------------------------
+
+
+def test_dump_path_uses_berlin_publication_month_and_revision_suffix() -> None:
+    article = _article()
+    article.published = datetime(2025, 6, 30, 22, 30, tzinfo=UTC)  # 1 July, 00:30 in Berlin
+    assert dump_relpath(article, 1) == "dumps/2025/07/6000001.txt"
+    assert dump_relpath(article, 3) == "dumps/2025/07/6000001.r3.txt"
+    assert dump_relpath(article, 1, "gophermap") == "dumps/2025/07/6000001.gph"
+    article.published = None
+    assert dump_relpath(article, None) == "dumps/undated/6000001.txt"
+
+
+def test_store_writes_each_revision_beside_the_previous(tmp_path: Path, ledger: Ledger) -> None:
+    stats = _Stats()
+    store = StoreDumpPipeline(tmp_path, "seed", stats, ledger)  # type: ignore[arg-type]
+    first = _article(text="Alte Fassung.")
+    first.revision = 1
+    second = _article(text="Neue Fassung.")
+    second.revision = 2
+    ledger.stage(second, revision=2, content_hash="h2")
+    store.process_item(first)
+    store.process_item(second)
+    folder = tmp_path / "dumps" / "2025" / "06"
+    assert sorted(p.name for p in folder.iterdir()) == ["6000001.r2.txt", "6000001.txt"]
+    assert (folder / "6000001.txt").read_text(encoding="utf-8") == render(first, "seed")
+    assert (folder / "6000001.r2.txt").read_text(encoding="utf-8") == render(second, "seed")
+    staged = ledger.staged("6000001")
+    assert staged is not None and staged.dump_path == "dumps/2025/06/6000001.r2.txt"
+    assert stats.values == {"tazarchive/dumps/written": 2}
+
+
+def test_write_atomic_leaves_the_old_file_when_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "a.txt"
+    write_atomic(target, b"old\n")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk gone"):
+        write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+# --- through Scrapy -------------------------------------------------------------
+
+
+def test_pipelines_are_built_from_crawler_settings(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        settings_dict={"TAZARCHIVE_OUTPUT_DIR": str(tmp_path), "TAZARCHIVE_DUMP_FORMAT": "text"}
+    )
+    store = build_from_crawler(StoreDumpPipeline, crawler)
+    assert (store.output, store.fmt) == (tmp_path, "text")
+    dedup = build_from_crawler(DedupPipeline, crawler)
+    assert dedup.ledger is store.ledger
+    assert dedup.ledger.path == tmp_path / "ledger.sqlite3"
+    dedup.ledger.close()
+    validate = build_from_crawler(ValidatePipeline, crawler)
+    assert validate.rejects_path == tmp_path / "rejects.jsonl"
+
+
+def test_disabled_ledger_and_dumps_raise_not_configured(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        settings_dict={
+            "TAZARCHIVE_OUTPUT_DIR": str(tmp_path),
+            "TAZARCHIVE_LEDGER_ENABLED": False,
+            "TAZARCHIVE_STORE_DUMPS": False,
+        }
+    )
+    with pytest.raises(NotConfigured):
+        build_from_crawler(DedupPipeline, crawler)
+    with pytest.raises(NotConfigured):
+        build_from_crawler(StoreDumpPipeline, crawler)
+
+
+def _run_spider(
+    tmp_path: Path, articles: list[Article], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    source = tmp_path / "source.jsonl"
+    source.write_text(
+        "".join(json.dumps(article_to_dict(a), ensure_ascii=False) + "\n" for a in articles),
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable, "-m", "scrapy", "runspider", str(REPO / "tests" / "archive_spiders.py"),
+        "-a", f"source={source}",
+        "-s", f"TAZARCHIVE_OUTPUT_DIR={tmp_path / 'out'}",
+        "-O", str(tmp_path / "feed.jsonl"),
+        *extra,
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_crawl_stores_valid_articles_once_and_rejects_the_rest(tmp_path: Path) -> None:
+    no_title = _article("6000003")
+    no_title.title = ""
+    articles = [_article("6000001"), _article("6000002"), _article("6000001"), no_title]
+    result = _run_spider(tmp_path, articles)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    dumps = sorted(p.name for p in (out / "dumps" / "2025" / "06").iterdir())
+    assert dumps == ["6000001.txt", "6000002.txt"]
+    feed = [json.loads(line) for line in (tmp_path / "feed.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["revision"]) for r in feed] == [("6000001", 1), ("6000002", 1)]
+    with Ledger(out / "ledger.sqlite3") as ledger:
+        assert len(ledger) == 2
+    rejects = (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(r)["reason"] for r in rejects] == ["no_title"]
+    assert "'tazarchive/articles/new': 2" in result.stderr
+    assert "'tazarchive/articles/known': 1" in result.stderr
+    assert "'tazarchive/rejected/no_title': 1" in result.stderr
+
+
+def test_ledger_commit_comes_after_the_feed_wrote_the_item(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.jsonl"
+    articles = [_article(f"600000{n}") for n in range(1, 6)]
+    result = _run_spider(tmp_path, articles, "-a", f"probe={probe}")
+    assert result.returncode == 0, result.stderr
+    commits = [json.loads(line) for line in probe.read_text().splitlines()]
+    assert len(commits) == 5
+    # When the n-th commit happens, the feed holds at least n items, this one included.
+    for number, commit in enumerate(commits, start=1):
+        assert commit["exported"] >= number, commits

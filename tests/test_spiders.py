@@ -1,0 +1,471 @@
+"""Spider logic on responses built in the test: what gets fetched, under which identity.
+
+Pages here are written for these tests in taz's current markup, with invented text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.utils.request import RequestFingerprinter
+from scrapy.utils.test import get_crawler
+
+from tazarchive.items import Article, Author, Link, Related, Tag
+from tazarchive.spiders.articles import ArticlesSpider, article_id_of
+from tazarchive.spiders.author import AuthorSpider
+from tazarchive.spiders.base import ARTICLE_ID_META, STAT_EXPECTED, STAT_NOT_ARTICLE, parse_bool
+from tazarchive.spiders.feed import FeedSpider, feed_href, feed_links
+from tazarchive.spiders.sitemap import SitemapEntry, SitemapSpider, parse_sitemap, sitemap_wanted
+from tazarchive.spiders.tag import TagSpider
+from tazarchive.spiders.taz import TazSpider
+
+BASE = "http://127.0.0.1:8123"
+
+
+def make_spider(cls: type[Spider], base: str = BASE, **kwargs: Any) -> Any:
+    crawler = get_crawler(cls, {"TAZARCHIVE_BASE_URL": base})
+    spider = cls.from_crawler(crawler, **kwargs)
+    crawler.spider = spider
+    return spider
+
+
+def html_response(url: str, body: str, request: Request | None = None) -> HtmlResponse:
+    return HtmlResponse(url, body=body.encode(), encoding="utf-8", request=request)
+
+
+def article_page(id_: str, *, author: str = "900001", tag: str = "900100") -> str:
+    return f"""<!DOCTYPE html><html><head>
+<link rel="canonical" href="https://taz.de/Erfundener-Titel/!{id_}/">
+<meta name="taz:title" data-id="{id_}" content="Erfunden: Ein Titel\u200b">
+<meta name="taz:tag" content="Erfundenes" data-tag-id="{tag}" data-tag-category="x">
+</head><body>
+<article class="module-article article-type-report">
+<h1><span class="typo-r-topline-detail">Erfunden</span><span class="is-hidden">: </span>
+<span>Ein Titel</span></h1>
+<div class="author-container">Von <a href="/Erika-Beispiel/!a{author}/">Erika Beispiel</a></div>
+<div class="main-article-corpus"><p class="bodytext paragraph">Ein erfundener Absatz mit
+<a class="link in-text-link" href="/Anderes/%217000002&amp;s=x/">Link</a> und
+<a class="link in-text-link" href="https://example.org/!7000009/">fremd</a>.</p></div>
+<section id="articleTeaser"><article class="article-teaser">
+<a class="teaser-link" href="http://www.taz.de/Verwandt/!7000003"><p class="headline">V</p></a>
+</article></section>
+</article></body></html>"""
+
+
+def listing_page(ids: list[str], *, next_href: str | None, pages: int | None = None) -> str:
+    teasers = "".join(
+        f'<article class="article-teaser"><a class="teaser-link" href="{href}">'
+        f'<p class="headline">Teaser {n}</p></a></article>'
+        for n, href in enumerate(ids)
+    )
+    nav = ""
+    if next_href is not None or pages:
+        numbers = "".join(f'<a href="?search_page={n}">{n}</a>' for n in range(2, (pages or 1) + 1))
+        nxt = f'<a class="pagination-next" href="{next_href}">weiter</a>' if next_href else ""
+        nav = f'<nav aria-label="pagination"><span aria-current="page">1</span>{numbers}{nxt}</nav>'
+    return f"""<!DOCTYPE html><html><head><title>Liste - taz.de</title></head><body>
+<h1>Liste</h1>{teasers}
+<a href="/Politik/!p4615/">Politik</a> <a href="https://taz.de/Thema/!t900200/">Thema</a>
+<a href="/Erika-Beispiel/!a900001/">Erika</a> <a href="https://example.org/Fremd/!t1/">fremd</a>
+<a href="/!p4608;rss/">RSS</a>
+{nav}</body></html>"""
+
+
+def started(spider: Spider) -> list[Request]:
+    """What the spider's async start() yields."""
+
+    async def collect() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    return asyncio.run(collect())
+
+
+def requests_of(results: Any) -> list[Request]:
+    return [r for r in results if isinstance(r, Request)]
+
+
+# --- identity -------------------------------------------------------------------
+
+VARIANTS = [
+    "/Tagebuch-aus-Kasachstan/!7000001/",
+    "/Tagebuch-aus-Kasachstan/!7000001",
+    "/!7000001/",
+    "/!7000001",
+    "/Anderer-Slug/%217000001/",
+    "/Tagebuch/!7000001&s=Suche%2BWort/",
+    "/Tagebuch/!7000001&s=x&SuchRahmen=Print/",
+    "http://www.taz.de/Tagebuch/!7000001/",
+    "https://taz.de/!7000001/",
+    "https://m.taz.de/Tagebuch/!7000001/#matomo:x",
+    f"{BASE}/Tagebuch/!7000001/",
+]
+
+
+def test_every_variant_of_an_article_link_becomes_one_request() -> None:
+    spider = make_spider(TazSpider)
+    requests = [spider.article_request_for(href, f"{BASE}/Politik/!p4615/") for href in VARIANTS]
+    assert all(r is not None for r in requests)
+    assert {r.url for r in requests} == {f"{BASE}/!7000001/"}
+    assert {r.meta[ARTICLE_ID_META] for r in requests} == {"7000001"}
+    fingerprinter = RequestFingerprinter()
+    assert len({fingerprinter.fingerprint(r) for r in requests}) == 1
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["https://example.org/Slug/!7000001/", "mailto:x@taz.de", "/Politik/!p4615/", "/!a900001/"],
+)
+def test_links_that_are_not_site_articles_make_no_article_request(href: str) -> None:
+    assert make_spider(TazSpider).article_request_for(href, f"{BASE}/") is None
+
+
+def test_listing_variants_share_one_url_and_keep_only_the_page() -> None:
+    spider = make_spider(TazSpider)
+    page = f"{BASE}/"
+    assert spider.listing_url("/Erika-Beispiel/!a900001/", page) == f"{BASE}/!a900001/"
+    assert spider.listing_url("http://www.taz.de/!a900001", page) == f"{BASE}/!a900001/"
+    assert (
+        spider.listing_url("/Thema/!t900200/?search_page=3&x=1", page)
+        == f"{BASE}/!t900200/?search_page=3"
+    )
+    assert spider.listing_url("/Politik/!p4615/?foo=1", page) == f"{BASE}/Politik/!p4615/"
+    assert spider.listing_url("/!p4608;rss/", page) is None
+    assert spider.listing_url("https://example.org/!t1/", page) is None
+
+
+# --- callbacks -------------------------------------------------------------------
+
+
+def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links() -> None:
+    spider = make_spider(TazSpider)
+    url = f"{BASE}/!7000001/"
+    results = list(spider.parse_article(html_response(url, article_page("7000001"))))
+    assert isinstance(results[0], Article)
+    assert results[0].id == "7000001"
+    assert {r.url for r in requests_of(results)} == {
+        f"{BASE}/!a900001/",
+        f"{BASE}/!t900100/",
+        f"{BASE}/!7000003/",  # related, written with http://www.taz.de
+        f"{BASE}/!7000002/",  # in-text link with %21 and &s=
+    }
+
+
+@pytest.mark.parametrize("cls", [AuthorSpider, TagSpider])
+def test_listing_spiders_follow_nothing_from_article_pages(cls: type[Spider]) -> None:
+    spider = make_spider(cls, **{cls.argument: "1"})  # type: ignore[attr-defined]
+    url = f"{BASE}/!7000001/"
+    results = list(spider.parse_article(html_response(url, article_page("7000001"))))
+    assert [type(r) for r in results] == [Article]
+
+
+def test_a_page_that_is_no_article_is_counted_not_yielded() -> None:
+    spider = make_spider(TazSpider)
+    url = f"{BASE}/!7000001/"
+    results = list(spider.parse_article(html_response(url, "<html><body>Fehler</body></html>")))
+    assert results == []
+    assert spider.crawler.stats.get_value(STAT_NOT_ARTICLE) == 1
+
+
+def test_parse_listing_requests_teasers_by_id_and_the_next_page() -> None:
+    spider = make_spider(AuthorSpider, author="900001")
+    url = f"{BASE}/!a900001/"
+    body = listing_page(
+        ["/Eins/!7000011/", "/!7000012", "http://www.taz.de/Drei/%217000013/"],
+        next_href="/Erika-Beispiel/!a900001/?search_page=2",
+        pages=3,
+    )
+    requests = requests_of(spider.parse_listing(html_response(url, body)))
+    articles = [r for r in requests if ARTICLE_ID_META in r.meta]
+    assert [r.url for r in articles] == [
+        f"{BASE}/!7000011/",
+        f"{BASE}/!7000012/",
+        f"{BASE}/!7000013/",
+    ]
+    assert all(r.callback == spider.parse_article for r in articles)
+    # The author spider follows only its own pagination, canonical (no slug).
+    assert [r.url for r in requests if r not in articles] == [f"{BASE}/!a900001/?search_page=2"]
+
+
+def test_the_taz_spider_also_follows_sections_tags_and_authors_on_listings() -> None:
+    spider = make_spider(TazSpider)
+    body = listing_page(["/Eins/!7000011/"], next_href=None)
+    requests = requests_of(spider.parse_listing(html_response(f"{BASE}/", body)))
+    assert {r.url for r in requests} == {
+        f"{BASE}/!7000011/",
+        f"{BASE}/Politik/!p4615/",
+        f"{BASE}/!t900200/",
+        f"{BASE}/!a900001/",
+    }
+
+
+def test_author_spider_sets_expected_articles_from_page_count_then_exactly() -> None:
+    spider = make_spider(AuthorSpider, author="https://taz.de/Erika-Beispiel/!a900001/")
+    stats = spider.crawler.stats
+    first = listing_page(
+        [f"/!70000{n:02d}/" for n in range(20)], next_href="?search_page=2", pages=2
+    )
+    list(spider.parse_listing(html_response(f"{BASE}/!a900001/", first)))
+    assert stats.get_value(STAT_EXPECTED) == 40  # 2 pages x 20
+    last = listing_page(["/!7000100/", "/!7000101/", "/!7000001/"], next_href=None, pages=2)
+    list(spider.parse_listing(html_response(f"{BASE}/!a900001/?search_page=2", last)))
+    assert stats.get_value(STAT_EXPECTED) == 22  # 20 + 2 new ones
+
+
+def test_author_and_tag_spiders_start_at_the_canonical_listing() -> None:
+    author = make_spider(AuthorSpider, author="/Erika-Beispiel/!a900001/")
+    tag = make_spider(TagSpider, tag="t900100")
+    assert [r.url for r in started(author)] == [f"{BASE}/!a900001/"]
+    assert [r.url for r in started(tag)] == [f"{BASE}/!t900100/"]
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "message"),
+    [
+        (AuthorSpider, {}, "needs -a author="),
+        (AuthorSpider, {"author": "/Politik/!p4615/"}, "not a taz author"),
+        (TagSpider, {"tag": "abc"}, "not a taz tag"),
+        (ArticlesSpider, {}, "needs -a ids="),
+        (ArticlesSpider, {"ids": "7000001,hallo"}, "-a ids: not a taz article id or URL: 'hallo'"),
+        (SitemapSpider, {"since": "2024-13-01"}, "-a since='2024-13-01'"),
+        (FeedSpider, {"feeds": "https://example.org/!p1;rss/"}, "not a taz section or feed"),
+        (TazSpider, {"refresh": "vielleicht"}, "-a refresh='vielleicht'"),
+    ],
+)
+def test_bad_arguments_are_one_clear_line(
+    cls: type[Spider], kwargs: dict[str, str], message: str
+) -> None:
+    spider = make_spider(cls, **kwargs)
+    assert spider.argument_error is not None
+    assert message in spider.argument_error
+    assert "\n" not in spider.argument_error
+
+
+def test_a_bad_base_url_is_reported_like_a_bad_argument() -> None:
+    spider = make_spider(TazSpider, base="ftp://taz.de")
+    assert "TAZARCHIVE_BASE_URL" in (spider.argument_error or "")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1", True), ("yes", True), ("True", True), ("0", False), ("", False), (None, False)],
+)
+def test_refresh_flag_is_normalised_to_bool(value: str | None, expected: bool) -> None:
+    assert parse_bool(value, "refresh") is expected
+    assert make_spider(TazSpider, refresh=value).refresh is expected
+
+
+# --- articles spider ---------------------------------------------------------------
+
+
+def test_article_ids_come_from_ids_urls_and_file_each_once(tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text(
+        "# comment\n7000003\n\nhttps://taz.de/Slug/!7000004/\n  /!7000001  \n", encoding="utf-8"
+    )
+    spider = make_spider(
+        ArticlesSpider,
+        ids="7000001, !7000002",
+        urls="http://www.taz.de/A/%217000002&s=x/,https://taz.de/B/!7000005",
+        file=str(listing),
+    )
+    assert spider.argument_error is None
+    assert spider.article_ids == ["7000001", "7000002", "7000005", "7000003", "7000004"]
+
+
+def test_articles_spider_requests_exactly_its_ids_and_expects_them() -> None:
+    spider = make_spider(ArticlesSpider, ids="7000001,7000002")
+    requests = started(spider)
+    assert [(r.url, r.meta[ARTICLE_ID_META]) for r in requests] == [
+        (f"{BASE}/!7000001/", "7000001"),
+        (f"{BASE}/!7000002/", "7000002"),
+    ]
+    assert spider.crawler.stats.get_value(STAT_EXPECTED) == 2
+
+
+def test_a_bad_line_in_the_id_file_names_file_and_line(tmp_path: Path) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("7000001\n/Politik/!p4615/\n", encoding="utf-8")
+    spider = make_spider(ArticlesSpider, file=str(listing))
+    assert (
+        spider.argument_error
+        == f"{listing} line 2: not a taz article id or URL: '/Politik/!p4615/'"
+    )
+
+
+def test_a_missing_id_file_is_a_clear_error(tmp_path: Path) -> None:
+    spider = make_spider(ArticlesSpider, file=str(tmp_path / "nope.txt"))
+    assert (spider.argument_error or "").startswith(
+        f"-a file='{tmp_path / 'nope.txt'}': cannot read"
+    )
+
+
+def test_article_id_of_accepts_ids_and_article_urls_only() -> None:
+    assert article_id_of("173359") == "173359"
+    assert article_id_of("!6110749") == "6110749"
+    assert article_id_of("https://taz.de/Slug/!6110749/") == "6110749"
+    assert article_id_of("/Name/!a144060/") is None
+
+
+# --- feed --------------------------------------------------------------------------
+
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>taz</title>
+<link>https://taz.de/</link>
+<item><title>Eins</title><link>https://taz.de/Eins/!7000021/</link></item>
+<item><title>Zwei</title><link>http://www.taz.de/!7000022</link></item>
+<item><title>Zwei nochmal</title><link>https://taz.de/Zwei/%217000022&amp;s=x/</link></item>
+<item><title>Nur guid</title><guid>https://taz.de/Drei/!7000023/</guid></item>
+<item><title>Fremd</title><link>https://example.org/!7000024/</link></item>
+</channel></rss>"""
+
+
+def test_feed_links_reads_item_links_and_guids_in_order() -> None:
+    assert feed_links(RSS) == [
+        "https://taz.de/Eins/!7000021/",
+        "http://www.taz.de/!7000022",
+        "https://taz.de/Zwei/%217000022&s=x/",
+        "https://taz.de/Drei/!7000023/",
+        "https://example.org/!7000024/",
+    ]
+
+
+def test_feed_spider_requests_feed_articles_on_site_and_counts_each_once() -> None:
+    spider = make_spider(FeedSpider)
+    response = XmlResponse(f"{BASE}/!p4608;rss/", body=RSS)
+    requests = list(spider.parse_feed(response))
+    assert [r.url for r in requests] == [
+        f"{BASE}/!7000021/",
+        f"{BASE}/!7000022/",
+        f"{BASE}/!7000022/",  # the dupefilter drops it; the count does not double
+        f"{BASE}/!7000023/",
+    ]
+    assert spider.crawler.stats.get_value(STAT_EXPECTED) == 3
+
+
+def test_feed_spider_reads_the_overall_feed_or_the_given_sections() -> None:
+    assert [r.url for r in started(make_spider(FeedSpider))] == [f"{BASE}/!p4608;rss/"]
+    spider = make_spider(FeedSpider, feeds="4615,https://taz.de/Politik/Deutschland/!p4616/")
+    assert [r.url for r in started(spider)] == [
+        f"{BASE}/!p4615;rss/",
+        f"{BASE}/Politik/Deutschland/!p4616;rss/",
+    ]
+    assert feed_href("/Politik/!p4615;rss/") == "/Politik/!p4615;rss/"
+
+
+# --- sitemap -----------------------------------------------------------------------
+
+INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://taz.de/sitemap-google-news.xml</loc></sitemap>
+<sitemap><loc>https://taz.de/sitemap-article-online-2024-09-01-2024-09-30.xml</loc></sitemap>
+<sitemap><loc>https://taz.de/sitemap-article-online-2024-10-01-2024-10-31.xml</loc>
+<lastmod>2024-10-31</lastmod></sitemap>
+<sitemap><loc>https://example.org/sitemap-elsewhere.xml</loc></sitemap>
+</sitemapindex>"""
+
+URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+ xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://taz.de/Alt/!7000031/</loc><lastmod>2024-10-02T08:00:00+02:00</lastmod></url>
+<url><loc>https://taz.de/Neu/!7000032/</loc>
+<news:news><news:publication_date>2024-10-20T10:00:00+02:00</news:publication_date></news:news>
+</url>
+<url><loc>https://taz.de/Ohne-Datum/!7000033/</loc></url>
+<url><loc>https://taz.de/Politik/!p4615/</loc><lastmod>2024-10-25</lastmod></url>
+</urlset>"""
+
+
+def test_parse_sitemap_reads_index_and_urlset_with_dates() -> None:
+    index = parse_sitemap(INDEX)
+    assert index.is_index
+    assert [e.loc.rsplit("/", 1)[1] for e in index.entries] == [
+        "sitemap-google-news.xml",
+        "sitemap-article-online-2024-09-01-2024-09-30.xml",
+        "sitemap-article-online-2024-10-01-2024-10-31.xml",
+        "sitemap-elsewhere.xml",
+    ]
+    urlset = parse_sitemap(URLSET)
+    assert not urlset.is_index
+    assert [e.day for e in urlset.entries] == [
+        date(2024, 10, 2),
+        date(2024, 10, 20),
+        None,
+        date(2024, 10, 25),
+    ]
+
+
+def test_since_skips_monthly_sitemaps_that_end_before_it() -> None:
+    since = date(2024, 10, 15)
+    monthly = "https://taz.de/sitemap-article-online-2024-09-01-2024-09-30.xml"
+    assert not sitemap_wanted(SitemapEntry(monthly), since)
+    assert sitemap_wanted(SitemapEntry(monthly), None)
+    assert sitemap_wanted(SitemapEntry("https://taz.de/sitemap-google-news.xml"), since)
+
+
+def test_sitemap_spider_follows_wanted_sitemaps_on_site_only() -> None:
+    spider = make_spider(SitemapSpider, since="2024-10-15")
+    response = XmlResponse(f"{BASE}/sitemap-index.xml", body=INDEX)
+    assert [r.url for r in spider.parse_sitemap(response)] == [
+        f"{BASE}/sitemap-google-news.xml",
+        f"{BASE}/sitemap-article-online-2024-10-01-2024-10-31.xml",
+    ]
+
+
+def test_sitemap_spider_keeps_entries_from_since_on_and_undated_ones() -> None:
+    spider = make_spider(SitemapSpider, since="2024-10-15")
+    response = XmlResponse(f"{BASE}/sitemap-google-news.xml", body=URLSET)
+    assert [r.meta[ARTICLE_ID_META] for r in spider.parse_sitemap(response)] == [
+        "7000032",
+        "7000033",
+    ]
+    everything = make_spider(SitemapSpider)
+    ids = [r.meta[ARTICLE_ID_META] for r in everything.parse_sitemap(response)]
+    assert ids == ["7000031", "7000032", "7000033"]
+    assert everything.crawler.stats.get_value(STAT_EXPECTED) == 3
+
+
+def test_follow_from_article_uses_ids_not_slugs() -> None:
+    spider = make_spider(TazSpider)
+    article = Article(
+        id="7000001",
+        url="https://taz.de/!7000001/",
+        title="T",
+        authors=[Author("Ohne Profil"), Author("Erika", id="900001")],
+        tags=[Tag("Ohne Id"), Tag("Thema", id="900100")],
+        related=[Related(id=None, url=None), Related(id="7000003", url="/X/!7000003/")],
+        links=[Link("extern", "https://example.org/"), Link("Sektion", "/Politik/!p4615/")],
+    )
+    response = html_response(f"{BASE}/!7000001/", "<html></html>")
+    assert [r.url for r in spider.follow_from_article(article, response)] == [
+        f"{BASE}/!a900001/",
+        f"{BASE}/!t900100/",
+        f"{BASE}/!7000003/",
+        f"{BASE}/Politik/!p4615/",
+    ]
+
+
+def test_the_taz_spider_asks_for_each_article_and_listing_once() -> None:
+    spider = make_spider(TazSpider)
+    body = listing_page(["/Eins/!7000011/", "/!7000011"], next_href="?search_page=2")
+    first = requests_of(spider.parse_listing(html_response(f"{BASE}/Politik/!p4615/", body)))
+    again = requests_of(spider.parse_listing(html_response(f"{BASE}/Politik/!p4616/", body)))
+    # A listing's link to itself is not among its links.
+    assert sorted(r.url for r in first) == sorted(
+        [
+            f"{BASE}/!7000011/",
+            f"{BASE}/Politik/!p4615/?search_page=2",
+            f"{BASE}/!t900200/",
+            f"{BASE}/!a900001/",
+        ]
+    )
+    # Same links on another page: only its own next page and the first section are new.
+    assert [r.url for r in again] == [
+        f"{BASE}/Politik/!p4616/?search_page=2",
+        f"{BASE}/Politik/!p4615/",
+    ]
