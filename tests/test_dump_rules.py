@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tazarchive.dump import NotADump, dump_date, read_dump, render, rules
-from tazarchive.items import Article, Block, Link, LinkSpan
+from tazarchive.items import Article, Block, Link, LinkSpan, Tag
 from tests.conftest import DATA
 
 DUMP = DATA / "dump"
@@ -196,6 +196,72 @@ def test_link_marker_cut_by_proxy_keeps_its_link() -> None:
     )
     article = read_dump(seed)
     assert article.links == [Link("ü" * 34 + "…", "/a/!1/")]
+    assert article.cut == ["body.0", "links.0.text"]
+    assert render(article, "seed") == seed
+
+
+def test_link_marker_cut_before_a_four_byte_character_stays_open() -> None:
+    # The cut keeps 76 bytes (the emoji does not fit whole into 79), so the
+    # cut line is 79 bytes: rendered again it must not get its "]" back.
+    link_text = "ä" * 33 + "😀" + "ä" * 5
+    article = Article(
+        id="",
+        url="",
+        title="T",
+        body=[Block("Vorne " + link_text, links=[LinkSpan(6, 6 + len(link_text), 1)])],
+        links=[Link(link_text, "/a/!1/")],
+    )
+    seed = (
+        "| # taz.de -- T | |\n| Vorne [1][" + "ä" * 33 + "… | |\n| ## LINKS | |\n| [1] /a/!1/ | |\n"
+    )
+    assert render(article, "seed") == seed
+    back = read_dump(seed)
+    assert back.links == [Link("ä" * 33 + "…", "/a/!1/")]
+    assert back.cut == ["body.0", "links.0.text"]
+    assert render(back, "seed") == seed
+
+
+@pytest.mark.parametrize(
+    ("kept", "wide"),
+    [("ä" * 38, "😀"), ("ä" * 38 + "a", "€")],
+    ids=["76-bytes-kept", "77-bytes-kept"],
+)
+def test_line_cut_short_of_79_bytes_is_recorded_as_cut(kept: str, wide: str) -> None:
+    # The character at byte 77..80 does not fit whole: the cut keeps fewer
+    # than 79 bytes and the cut line is only 79 or 80 bytes long.
+    paragraph = kept + wide + " " + "b" * 30 + " Schluss."
+    article = Article(id="", url="", title="T", body=[Block(paragraph)], tags=[Tag("Tag")])
+    seed = f"| # taz.de -- T | |\n| {kept}… | |\n| Schluss. | |\n| ## TAGS | |\n| Tag | |\n"
+    assert render(article, "seed") == seed
+    back = read_dump(seed)
+    assert back.cut == ["body.0"]
+    assert [b.text for b in back.body] == [kept + "…\nSchluss."]
+    assert render(back, "seed") == seed
+
+
+def _seed_after_cut_marker(*rows: str) -> str:
+    """Seed rows: title, a line the proxy cut inside a marker, then ``rows``."""
+    # The cut line was "Vorne [1][" + 60 "ü" + … (over 80 bytes): 78 bytes + "…".
+    lines = ["# taz.de -- T", "Vorne [1][" + "ü" * 34 + "…", *rows]
+    return "".join(f"| {line} | |\n" for line in lines)
+
+
+def test_cut_link_marker_does_not_swallow_the_next_marker() -> None:
+    # The marker closed after the cut; the next line holds link 2's marker.
+    seed = _seed_after_cut_marker(
+        "dann [2][zwei] hinten", "01 Jan 2020", "## LINKS", "[1] /a/!1/", "[2] /b/!2/"
+    )
+    article = read_dump(seed)
+    assert article.links == [Link("ü" * 34 + "…", "/a/!1/"), Link("zwei", "/b/!2/")]
+    assert article.cut == ["body.0", "links.0.text"]
+    assert render(article, "seed") == seed
+
+
+def test_link_text_running_on_after_a_cut_line_stays_one_link() -> None:
+    # The link text wrapped: its end and "]" stand on the line after the cut.
+    seed = _seed_after_cut_marker("weiter] hinten", "01 Jan 2020", "## LINKS", "[1] /a/!1/")
+    article = read_dump(seed)
+    assert article.links == [Link("ü" * 34 + "…\nweiter", "/a/!1/")]
     assert article.cut == ["body.0"]
     assert render(article, "seed") == seed
 

@@ -30,9 +30,7 @@ _DATE_RE = re.compile(r"(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|D
 # "[n][text]" (its text may run on over a cut line end), or "[n][text…" where a
 # proxy cut the line inside the marker and its "]" went with the cut. Links do
 # not nest, so a closed marker's text never holds the next "[m][".
-_LINK_MARK_RE = re.compile(
-    r"\[(\d+)\]\[(?:((?:(?!\[\d+\]\[)[^\]])*)\]|([^\]\n]*…)(?=\n|$))"
-)
+_LINK_MARK_RE = re.compile(r"\[(\d+)\]\[(?:((?:(?!\[\d+\]\[)[^\]])*)\]|([^\]\n]*…)(?=\n|$))")
 _LINK_ROW_RE = re.compile(r"\[(\d+)\] (.*)", re.S)
 _LABEL_RE = re.compile(r"^(?: \((DIR|IMG|HTM|TXT|ERR|QRY|BIN|GIF|SND)\) |   (DIR|IMG|HTM|TXT) )")
 _LABEL_TYPES = {"DIR": MENU, "IMG": IMAGE, "HTM": HTML}
