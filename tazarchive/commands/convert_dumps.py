@@ -10,67 +10,39 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, TextIO
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, NotADump, read_dump, render_output
+from tazarchive.commands._each import print_each
+from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, NotADump, render_output
+from tazarchive.dump.files import dump_files, read_dump_file
 
 FORMATS = OUTPUT_FORMATS
-# Inside folders only these files are taken as dumps (named files are always read).
-DUMP_SUFFIXES = (".txt", ".gph", ".gophermap")
-
-
-def dump_files(paths: list[str]) -> Iterator[Path]:
-    """The named files, and the dump files below named folders, sorted by path."""
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            yield from sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix in DUMP_SUFFIXES and not p.name.startswith(".")
-            )
-        else:
-            yield path
 
 
 def convert_file(path: Path, fmt: str, gopher: GopherOptions) -> str:
-    """One dump file in the chosen format; raises NotADump/ValueError/OSError with a reason."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise NotADump("empty file")
+    """One dump file in the chosen format; raises ValueError/OSError with a reason."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
-    return render_output(read_dump(text, source=str(path), gopher=gopher), fmt, gopher=gopher)
+        article = read_dump_file(path, gopher=gopher)
+    except NotADump as exc:
+        raise ValueError(f"not an article dump: {exc}") from None
+    return render_output(article, fmt, gopher=gopher)
 
 
 def convert_paths(
-    paths: list[str], fmt: str, gopher: GopherOptions, out: BinaryIO, err: Any
+    paths: list[str], fmt: str, gopher: GopherOptions, out: BinaryIO, err: TextIO
 ) -> int:
     """Convert every file to ``out``; report failures to ``err``; return the failure count."""
-    failures = 0
-    for path in dump_files(paths):
-        try:
-            converted = convert_file(path, fmt, gopher)
-        except NotADump as exc:
-            print(f"convert-dumps: {path}: not an article dump: {exc}", file=err)
-        except ValueError as exc:
-            print(f"convert-dumps: {path}: {exc}", file=err)
-        except OSError as exc:
-            print(f"convert-dumps: {path}: cannot read: {exc.strerror or exc}", file=err)
-        else:
-            # Bytes, so the gophermap's CRLF line ends pass through unchanged.
-            out.write(converted.encode("utf-8"))
-            continue
-        failures += 1
-    out.flush()
-    return failures
+    return print_each(
+        dump_files(paths),
+        lambda path: convert_file(path, fmt, gopher),
+        command="convert-dumps",
+        out=out,
+        err=err,
+    )
 
 
 class Command(ScrapyCommand):

@@ -10,24 +10,26 @@ stderr naming it; the others are still done and the exit status is 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, TextIO
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from tazarchive.dump import RENDERINGS, GopherOptions, render
+from tazarchive.commands._each import print_each
+from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, render_output
 from tazarchive.extract import extract_article
-from tazarchive.items import article_to_dict
 from tazarchive.urls import DEFAULT_BASE_URL
 
-FORMATS = (*RENDERINGS, "jsonl")
+FORMATS = OUTPUT_FORMATS
 
 
 class NotAnArticle(ValueError):
     """The page holds no article either design's extractor recognises."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"not an article page: {why}")
 
 
 def extract_file(path: Path, fmt: str, gopher: GopherOptions, url: str | None = None) -> str:
@@ -40,9 +42,7 @@ def extract_file(path: Path, fmt: str, gopher: GopherOptions, url: str | None = 
     article = extract_article(data, url or f"{DEFAULT_BASE_URL}/")
     if article is None:
         raise NotAnArticle("no taz article found on this page")
-    if fmt == "jsonl":
-        return json.dumps(article_to_dict(article), ensure_ascii=False) + "\n"
-    return render(article, fmt, gopher=gopher)
+    return render_output(article, fmt, gopher=gopher)
 
 
 def extract_paths(
@@ -50,26 +50,17 @@ def extract_paths(
     fmt: str,
     gopher: GopherOptions,
     out: BinaryIO,
-    err: Any,
+    err: TextIO,
     url: str | None = None,
 ) -> int:
     """Extract every file to ``out``; report failures to ``err``; return the failure count."""
-    failures = 0
-    for name in paths:
-        path = Path(name)
-        try:
-            converted = extract_file(path, fmt, gopher, url)
-        except NotAnArticle as exc:
-            print(f"extract: {path}: not an article page: {exc}", file=err)
-        except OSError as exc:
-            print(f"extract: {path}: cannot read: {exc.strerror or exc}", file=err)
-        else:
-            # Bytes, so the gophermap's CRLF line ends pass through unchanged.
-            out.write(converted.encode("utf-8"))
-            continue
-        failures += 1
-    out.flush()
-    return failures
+    return print_each(
+        (Path(name) for name in paths),
+        lambda path: extract_file(path, fmt, gopher, url),
+        command="extract",
+        out=out,
+        err=err,
+    )
 
 
 class Command(ScrapyCommand):

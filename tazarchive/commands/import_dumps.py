@@ -26,8 +26,8 @@ from typing import IO, Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from tazarchive.commands.convert_dumps import dump_files
-from tazarchive.dump import GopherOptions, NotADump, read_dump
+from tazarchive.dump import GopherOptions, NotADump
+from tazarchive.dump.files import dump_files, read_dump_file
 from tazarchive.exporters import ArticleJsonLinesExporter, LineSafeFileFeedStorage
 from tazarchive.extensions import ArchiveBusy, ArchiveLock
 from tazarchive.ledger import Ledger, content_hash, ledger_path
@@ -89,16 +89,9 @@ class DumpImporter:
 
     def import_file(self, path: Path) -> str:
         """Import one file; returns "new", "revised" or "known"; raises with a reason."""
-        data = path.read_bytes()
-        if not data.strip():
-            raise NotADump("empty file")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"not UTF-8 (byte {exc.start})") from None
         # An archive's own later revisions are named <id>.r<N>.txt: the id is before ".r".
         source = REVISION_SUFFIX.sub("", path.name)
-        article = normalise_article(read_dump(text, source=source, gopher=self.gopher))
+        article = normalise_article(read_dump_file(path, source=source, gopher=self.gopher))
         reason = rejection_reason(article)
         if reason == "no_id":
             raise ValueError("no article id (neither in a proxy address nor in the file name)")

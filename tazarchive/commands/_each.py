@@ -1,0 +1,41 @@
+"""What the file-printing commands (extract, convert-dumps) share: one loop over files.
+
+A module of functions only: Scrapy would take a ScrapyCommand class here for a command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+
+def print_each(
+    files: Iterable[Path],
+    convert: Callable[[Path], str],
+    *,
+    command: str,
+    out: BinaryIO,
+    err: TextIO,
+) -> int:
+    """Write ``convert(path)`` of every file to ``out``; return how many failed.
+
+    A file that fails gets one line on ``err``, ``<command>: <path>: <reason>``;
+    ``convert`` says why by raising ValueError (its text is the reason) or OSError.
+    The other files are still done.
+    """
+    failures = 0
+    for path in files:
+        try:
+            converted = convert(path)
+        except OSError as exc:
+            print(f"{command}: {path}: cannot read: {exc.strerror or exc}", file=err)
+        except ValueError as exc:
+            print(f"{command}: {path}: {exc}", file=err)
+        else:
+            # Bytes, so the gophermap's CRLF line ends pass through unchanged.
+            out.write(converted.encode("utf-8"))
+            continue
+        failures += 1
+    out.flush()
+    return failures
