@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import os
+import re
 from typing import IO, TYPE_CHECKING, Any
 
 from scrapy.exporters import BaseItemExporter
@@ -41,6 +42,8 @@ LINE_FORMATS = frozenset({"jsonl", "jsonlines", "jl"})
 # that JSON leaves raw inside strings (it escapes those below U+0020 itself).
 # Escaping them keeps one record per line for every reader, not only for "\n".
 _LINE_BREAKERS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
+# str.translate with a dict is slow on long non-ASCII lines; most have none of them.
+_HAS_LINE_BREAKER = re.compile("[\x85\u2028\u2029]")
 
 
 def _is_utf(encoding: str) -> bool:
@@ -70,7 +73,10 @@ class ArticleJsonLinesExporter(BaseItemExporter):
                 record = {name: record[name] for name in self.fields_to_export if name in record}
         else:
             record = dict(self.get_serialized_fields(item))
-        line = self.encoder.encode(record).translate(_LINE_BREAKERS) + "\n"
+        line = self.encoder.encode(record)
+        if _HAS_LINE_BREAKER.search(line):
+            line = line.translate(_LINE_BREAKERS)
+        line += "\n"
         self.file.write(line.encode(self.charset))
 
 
@@ -188,6 +194,11 @@ def cut_partial_last_line(path: str | os.PathLike[str], *, chunk: int = 65536) -
 
 
 def archive_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:
-    """FEEDS ``uri_params``: adds ``%(output_dir)s`` (TAZARCHIVE_OUTPUT_DIR) to the URI params."""
+    """FEEDS ``uri_params``: adds ``%(output_dir)s`` (TAZARCHIVE_OUTPUT_DIR) to the URI params.
+
+    ``%(time)s`` is written as the run reports write it (``2025-10-24T08-00-00Z``),
+    not Scrapy's ``…+00-00``, so a run's JSONL and report names match.
+    """
     params["output_dir"] = os.fspath(output_dir(spider.crawler.settings))
+    params["time"] = str(params.get("time", "")).replace("+00-00", "Z")
     return params

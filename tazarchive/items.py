@@ -116,9 +116,35 @@ class Article:
 _DATETIME_FIELDS = ("published", "fetched")
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_LEAF_TYPES = (str, int, float, bool, type(None))
+
+
+def _as_plain(value: Any) -> Any:
+    """What ``dataclasses.asdict`` makes of ``value``, without its deep copies of str/int.
+
+    asdict was the crawl's costliest serialisation step (hash, JSONL, rejects).
+    """
+    if isinstance(value, _LEAF_TYPES):
+        return value
+    if isinstance(value, list):
+        return [_as_plain(v) for v in value]
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return dataclasses.asdict(_Boxed(value))["value"]  # tuples, dicts, other values
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: _as_plain(getattr(value, name)) for name in names}
+
+
+@dataclass(slots=True)
+class _Boxed:
+    value: Any
+
+
 def article_to_dict(article: Article) -> dict[str, Any]:
     """The JSON-ready dict of an article; ``article_from_dict`` inverts it exactly."""
-    data = dataclasses.asdict(article)
+    data = _as_plain(article)
     for name in _DATETIME_FIELDS:
         value = data[name]
         data[name] = value.isoformat() if value is not None else None

@@ -14,6 +14,7 @@ other item pass. Stats keys are under ``tazarchive/``:
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -21,12 +22,14 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.asyncio import is_asyncio_available
 
 from tazarchive.dump import GopherOptions, render
 from tazarchive.items import Article, Block, LinkSpan, article_to_dict
@@ -61,14 +64,22 @@ INVISIBLE_CHARACTERS = frozenset("\u00ad\u200b\ufeff")
 KEPT_SPACES = frozenset("\u00a0\u202f")
 
 
-def _normalise_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int, int]]:
-    """Normalise ``text`` and map each of ``offsets`` (code points) into the result.
+# Whatever the spacing rules below would change in an NFC text: an invisible
+# character, whitespace other than a space or a kept no-break space, a run of
+# whitespace, whitespace at either end. Most extracted text has none of them.
+_SPACING_TO_FIX = re.compile(r"[\u00ad\u200b\ufeff]|[^\S \u00a0\u202f]|\s\s|\A\s|\s\Z")
+# A whitespace run as the character loop sees it: whitespace, then any
+# whitespace and invisible characters up to the next visible one.
+_SPACE_RUN = re.compile(r"\s[\s\u00ad\u200b\ufeff]*")
+_DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
+_KEPT_SPACES_TEXT = "".join(sorted(KEPT_SPACES))
 
-    NFC is applied piecewise between the offsets, so each offset keeps a place;
-    then invisible characters go and whitespace runs become one space, trimmed
-    at both ends.
-    """
-    bounds = sorted({0, len(text), *(o for o in offsets if 0 <= o <= len(text))})
+
+def _compose_pieces(text: str, bounds: Sequence[int]) -> tuple[str, dict[int, int]]:
+    """NFC applied piecewise between ``bounds``, and where each bound lands."""
+    if len(bounds) <= 2:
+        nfc = unicodedata.normalize("NFC", text)
+        return nfc, {0: 0, len(text): len(nfc)}
     composed: list[str] = []
     composed_at: dict[int, int] = {}
     length = 0
@@ -78,8 +89,11 @@ def _normalise_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int,
         composed.append(piece)
         length += len(piece)
     composed_at[len(text)] = length
-    nfc = "".join(composed)
+    return "".join(composed), composed_at
 
+
+def _collapse_spaces_mapped(nfc: str) -> tuple[str, list[int]]:
+    """Drop invisible characters, collapse and trim whitespace; where each index lands."""
     out: list[str] = []
     out_at = [0] * (len(nfc) + 1)
     pending_space = False
@@ -113,14 +127,41 @@ def _normalise_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int,
     while out and out[-1] in KEPT_SPACES:
         out.pop()
     out_at[len(nfc)] = len(out)
-    result = "".join(out)
+    return "".join(out), out_at
+
+
+def _normalise_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int, int]]:
+    """Normalise ``text`` and map each of ``offsets`` (code points) into the result.
+
+    NFC is applied piecewise between the offsets, so each offset keeps a place;
+    then invisible characters go and whitespace runs become one space, trimmed
+    at both ends.
+    """
+    bounds = sorted({0, len(text), *(o for o in offsets if 0 <= o <= len(text))})
+    nfc, composed_at = _compose_pieces(text, bounds)
+    if not _SPACING_TO_FIX.search(nfc):
+        # Nothing to drop or collapse: every index stays where NFC put it.
+        return nfc, {o: composed_at[o] for o in bounds}
+    result, out_at = _collapse_spaces_mapped(nfc)
     mapping = {o: min(out_at[composed_at[o]], len(result)) for o in bounds}
     return result, mapping
 
 
+def _single_space(run: re.Match[str]) -> str:
+    kept = run.group().translate(_DROP_INVISIBLE)
+    return kept if len(kept) == 1 and kept in KEPT_SPACES else " "
+
+
 def normalise_text(text: str) -> str:
     """FORMAT.md's character rules: NFC, no soft hyphens / zero-width spaces, one space."""
-    return _normalise_mapped(text, ())[0]
+    nfc = unicodedata.normalize("NFC", text)
+    if not _SPACING_TO_FIX.search(nfc):
+        return nfc
+    # The character loop's result without its index map: each run becomes its
+    # lone kept no-break space or one space, the invisible rest goes, the ends
+    # lose their spaces (a leading or trailing run never survives the loop).
+    collapsed = _SPACE_RUN.sub(_single_space, nfc).translate(_DROP_INVISIBLE)
+    return collapsed.strip(" " + _KEPT_SPACES_TEXT)
 
 
 def normalise_block(block: Block) -> Block:
@@ -360,6 +401,10 @@ def store_dump(
 class StoreDumpPipeline:
     """Write each article's dump under the output folder, atomically.
 
+    The write (temp file, fsync, rename) runs in one writer thread, so the
+    crawl goes on while the disk syncs; the item moves on (to the feed export
+    and the ledger commit) only once its dump is on disk. One thread keeps the
+    items in order and never writes one path (its fixed temp name) twice at once.
     Settings: TAZARCHIVE_STORE_DUMPS (off → NotConfigured), TAZARCHIVE_OUTPUT_DIR,
     TAZARCHIVE_DUMP_FORMAT. Stats: ``tazarchive/dumps/written``.
     """
@@ -377,6 +422,7 @@ class StoreDumpPipeline:
         self.stats = stats
         self.ledger = ledger
         self.gopher = gopher
+        self._writer = ThreadPoolExecutor(1, "tazarchive-dumps")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -396,11 +442,20 @@ class StoreDumpPipeline:
             gopher_options(settings),
         )
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        relpath = store_dump(self.output, item, self.fmt, self.gopher)
+        relpath = dump_relpath(item, item.revision, self.fmt)
+        data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
+        if is_asyncio_available():
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
+        else:  # a non-asyncio reactor: no future to wait on, write here
+            write_atomic(self.output / relpath, data)
         self.stats.inc_value("tazarchive/dumps/written")
         if self.ledger is not None:
             self.ledger.stage_dump(item, relpath)
         return item
+
+    def close_spider(self) -> None:
+        self._writer.shutdown(wait=True)

@@ -8,6 +8,7 @@ Pure functions, no Scrapy.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -42,6 +43,9 @@ def _last_segment(url: str) -> str:
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
 
 
+# Listing pages repeat the same links (navigation, teasers) page after page:
+# cached, they are classified once. Bounded, and TazObject is immutable.
+@functools.lru_cache(maxsize=16384)
 def classify(url: str) -> TazObject | None:
     """The taz object a URL (absolute or relative) points at, or None.
 
@@ -93,6 +97,7 @@ def normalise_base(base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+@functools.lru_cache(maxsize=16384)
 def on_site(href: str, page_url: str, base_url: str) -> str | None:
     """Resolve ``href`` against ``page_url`` and map it onto ``base_url``.
 

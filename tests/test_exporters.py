@@ -253,3 +253,15 @@ def test_sigkill_while_exporting_keeps_every_exported_line_whole(tmp_path: Path)
         ids = [int(json.loads(line)["id"]) for line in data.splitlines()[exported_before:]]
         assert ids[:last_exported] == list(range(1, last_exported + 1)), f"round {round_}"
         exported_before += len(ids)
+
+
+def test_default_feed_name_carries_output_dir_and_the_run_report_time_format() -> None:
+    from scrapy import Spider
+
+    from tazarchive.exporters import archive_uri_params
+
+    crawler = get_crawler(Spider, {"TAZARCHIVE_OUTPUT_DIR": "/srv/taz"})
+    spider = Spider.from_crawler(crawler, name="feed")
+    params = archive_uri_params({"time": "2025-10-24T08-00-00+00-00", "name": "feed"}, spider)
+    assert params["output_dir"] == "/srv/taz"
+    assert params["time"] == "2025-10-24T08-00-00Z"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -68,3 +69,16 @@ def test_from_dict_ignores_fields_it_does_not_know() -> None:
     data = article_to_dict(_sample_article())
     data["added_by_a_later_version"] = 1
     assert article_from_dict(data).id == "6000001"
+
+
+def test_json_view_is_what_dataclasses_asdict_gives() -> None:
+    article = _sample_article()
+    article.cut = ["title", "body.1"]
+    article.revision = 2
+    expected = dataclasses.asdict(article)
+    for name in ("published", "fetched"):
+        expected[name] = expected[name].isoformat()
+    data = article_to_dict(article)
+    assert data == expected
+    assert list(data) == list(expected)  # field order: the JSONL's key order
+    assert data["body"][0]["links"] is not article.body[0].links  # a copy, not the item's lists

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -34,6 +36,9 @@ from tazarchive.pipelines import (
     NormalisePipeline,
     StoreDumpPipeline,
     ValidatePipeline,
+    _collapse_spaces_mapped,
+    _compose_pieces,
+    _normalise_mapped,
     dump_relpath,
     normalise_block,
     normalise_text,
@@ -147,6 +152,37 @@ def test_a_link_span_holds_its_own_normalised_text(before: str, inside: str, aft
     span = block.links[0]
     assert block.text == normalise_text(text)
     assert block.text[span.start : span.end] == normalise_text(inside)
+
+
+# Mostly clean text (words, single spaces, a kept no-break space), with now and
+# then something to fix: spaces of every kind, invisible characters, accents to compose.
+_pieces = ["Wort", "ab", "\u00e9", " ", " ", " ", "\u00a0", "\u202f", "\u201e", "\u201c"]
+_faults = ["e\u0301", "\n", "\t", "\r", "\x0b", "\x1c", "\x85", "\u2028", "\u3000"]
+_faults += ["\u00ad", "\u200b", "\ufeff"]
+_any_texts = st.lists(
+    st.one_of(st.sampled_from(_pieces), st.sampled_from(_pieces), st.sampled_from(_faults)),
+    max_size=12,
+).map("".join)
+
+
+def _character_loop(text: str, offsets: list[int]) -> tuple[str, dict[int, int]]:
+    """The general path: piecewise NFC, then the character loop, for every text."""
+    bounds = sorted({0, len(text), *(o for o in offsets if 0 <= o <= len(text))})
+    nfc, composed_at = _compose_pieces(text, bounds)
+    result, out_at = _collapse_spaces_mapped(nfc)
+    return result, {o: min(out_at[composed_at[o]], len(result)) for o in bounds}
+
+
+@given(_any_texts, st.lists(st.integers(min_value=0, max_value=40), max_size=4))
+def test_the_fast_paths_give_what_the_character_loop_gives(text: str, offsets: list[int]) -> None:
+    assert _normalise_mapped(text, offsets) == _character_loop(text, offsets)
+    # (An offset between a letter and its accent keeps them apart: compare without.)
+    assert normalise_text(text) == _character_loop(text, [])[0]
+
+
+def test_clean_text_keeps_its_link_offsets() -> None:
+    text = "Lies\u00a0das hier \u201eweiter\u201c."
+    assert _normalise_mapped(text, [5, 13]) == (text, {0: 0, 5: 5, 13: 13, len(text): len(text)})
 
 
 def test_normalise_passes_other_items_untouched() -> None:
@@ -297,8 +333,9 @@ def test_store_writes_each_revision_beside_the_previous(tmp_path: Path, ledger: 
     second = _article(text="Neue Fassung.")
     second.revision = 2
     ledger.stage(second, revision=2, content_hash="h2")
-    store.process_item(first)
-    store.process_item(second)
+    asyncio.run(store.process_item(first))
+    asyncio.run(store.process_item(second))
+    store.close_spider()
     folder = tmp_path / "dumps" / "2025" / "06"
     assert sorted(p.name for p in folder.iterdir()) == ["6000001.r2.txt", "6000001.txt"]
     assert (folder / "6000001.txt").read_text(encoding="utf-8") == render(first, "seed")
@@ -306,6 +343,23 @@ def test_store_writes_each_revision_beside_the_previous(tmp_path: Path, ledger: 
     staged = ledger.staged("6000001")
     assert staged is not None and staged.dump_path == "dumps/2025/06/6000001.r2.txt"
     assert stats.values == {"tazarchive/dumps/written": 2}
+
+
+def test_store_writes_of_one_path_at_once_both_complete(tmp_path: Path) -> None:
+    # Without a ledger every copy of an id goes to <id>.txt, and the writes run in threads.
+    store = StoreDumpPipeline(tmp_path, "seed", _Stats())  # type: ignore[arg-type]
+    copies = [_article(text=f"Fassung {n}.") for n in range(20)]
+
+    async def store_all() -> list[Any]:
+        return await asyncio.gather(*(store.process_item(a) for a in copies))
+
+    assert asyncio.run(store_all()) == copies
+    store.close_spider()
+    folder = tmp_path / "dumps" / "2025" / "06"
+    assert [p.name for p in folder.iterdir()] == ["6000001.txt"]
+    assert (folder / "6000001.txt").read_text(encoding="utf-8") in {
+        render(a, "seed") for a in copies
+    }
 
 
 def test_write_atomic_leaves_the_old_file_when_interrupted(

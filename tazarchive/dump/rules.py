@@ -6,6 +6,7 @@ choice open, the choice is a constant here; README says which one holds what.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -54,6 +55,34 @@ TRAILING_BLANK_LINE = False
 OMIT_EMPTY_SECTIONS = True
 
 
+# Where textwrap's rules go beyond "words, one space apart": other ASCII
+# whitespace (textwrap's own set), a run of spaces, a space at either end.
+_NOT_PLAIN_WORDS = re.compile(r"[\t\x0b\x0c\r]|  |\A | \Z")
+
+
+def _wrap_words(segment: str, width: int, prefix: str) -> list[str]:
+    """textwrap.wrap's result for plain words (see wrap), without its cost.
+
+    Greedy: a word joins the line if it fits after one space, else starts the
+    next one; a word longer than the line stands alone (break_long_words=False).
+    """
+    room = width - len(prefix)
+    lines: list[str] = []
+    line: list[str] = []
+    length = 0
+    for word in segment.split(" "):
+        if line and length + 1 + len(word) <= room:
+            line.append(word)
+            length += 1 + len(word)
+            continue
+        if line:
+            lines.append(prefix + " ".join(line))
+        line = [word]
+        length = len(word)
+    lines.append(prefix + " ".join(line))
+    return lines
+
+
 def wrap(text: str, width: int = WRAP_WIDTH, prefix: str = "") -> list[str]:
     """Greedy wrap as taz does it; a newline in ``text`` is a kept line break.
 
@@ -64,19 +93,27 @@ def wrap(text: str, width: int = WRAP_WIDTH, prefix: str = "") -> list[str]:
     """
     lines: list[str] = []
     for segment in text.split("\n"):
-        trailing = segment[len(segment.rstrip(" ")) :]
-        wrapped = textwrap.wrap(
-            segment,
-            width,
-            initial_indent=prefix,
-            subsequent_indent=prefix,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-        if wrapped and trailing:
-            wrapped[-1] += trailing
-        lines.extend(wrapped)
+        if segment and width > 0 and not _NOT_PLAIN_WORDS.search(segment):
+            lines.extend(_wrap_words(segment, width, prefix))
+        else:
+            lines.extend(_textwrap_segment(segment, width, prefix))
     return lines
+
+
+def _textwrap_segment(segment: str, width: int, prefix: str) -> list[str]:
+    """One line-break-free segment wrapped by textwrap, its trailing spaces kept."""
+    trailing = segment[len(segment.rstrip(" ")) :]
+    wrapped = textwrap.wrap(
+        segment,
+        width,
+        initial_indent=prefix,
+        subsequent_indent=prefix,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    if wrapped and trailing:
+        wrapped[-1] += trailing
+    return wrapped
 
 
 def dump_date(published: datetime) -> str:

@@ -11,11 +11,26 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
+
 from tazarchive import urls
 from tazarchive.extract._html import Element, clean, css, first, text_of
 from tazarchive.items import Listing, Teaser
 
 _DIGITS = re.compile(r"\d+")
+# XPath's normalize-space (which CSS class selectors use) splits at these only.
+_XPATH_SPACES = str.maketrans("\t\n\r", "   ")
+# A teaser's parts by class: TOPLINE, TITLE, TEXT, AUTHOR, DATE below ("time" elements too).
+_TEASER_PARTS = {
+    "typo-r-topline": "topline",
+    "headline": "title",
+    "typo-r-subline": "teaser",
+    "typo-r-name": "author",
+    "author": "author",
+    "typo-r-date": "date",
+    "date": "date",
+}
+_TEASER_CLASS_WORDS = re.compile("|".join([*_TEASER_PARTS, "teaser-link"]))
 _TITLE_SUFFIX = re.compile(r"\s*[-\u2013|]\s*taz\.de\s*$", re.IGNORECASE)  # "-", en dash, "|"
 
 
@@ -80,24 +95,37 @@ class ListingPage:
         return unique
 
     def _teaser(self, element: Element) -> Teaser | None:
-        href = next(
-            (
-                a.get("href")
-                for a in self.TEASER_LINK(element)
-                if urls.article_id(a.get("href") or "")
-            ),
-            None,
-        )
+        # One walk over the teaser instead of one XPath per part (the selectors
+        # above say what each part is; in document order, the first one wins).
+        href = None
+        parts: dict[str, Element] = {}
+        for node in element.iter(etree.Element):
+            if node.tag == "time":
+                parts.setdefault("date", node)
+            names = node.get("class")
+            if not names or not _TEASER_CLASS_WORDS.search(names):
+                continue
+            classes = set(names.translate(_XPATH_SPACES).split(" "))
+            for name in classes & _TEASER_PARTS.keys():
+                parts.setdefault(_TEASER_PARTS[name], node)
+            if (
+                href is None
+                and node.tag == "a"
+                and "teaser-link" in classes
+                and (candidate := node.get("href")) is not None
+                and urls.article_id(candidate)
+            ):
+                href = candidate
         if href is None:
             return None
         return Teaser(
             id=urls.article_id(href) or "",
             url=href,
-            topline=text_of(first(self.TOPLINE(element))),
-            title=text_of(first(self.TITLE(element))),
-            teaser=text_of(first(self.TEXT(element))),
-            author=_author(text_of(first(self.AUTHOR(element)))),
-            date=text_of(first(self.DATE(element))),
+            topline=text_of(parts.get("topline")),
+            title=text_of(parts.get("title")),
+            teaser=text_of(parts.get("teaser")),
+            author=_author(text_of(parts.get("author"))),
+            date=text_of(parts.get("date")),
         )
 
     def _old_teaser(self, link: Element) -> Teaser | None:
