@@ -90,7 +90,7 @@ REMOTE_CONTROL_ENABLED = False
 
 # --- tazarchive settings: every default in one place -----------------------
 # Site
-TAZARCHIVE_BASE_URL = "https://taz.de"
+TAZARCHIVE_BASE_URL = "https://taz.de"  # the site every spider crawls; taz.de links map onto it
 
 # Politeness (issue 4): pauses of a site's download slot before a retry
 TAZARCHIVE_RETRY_AFTER_MAX = 600.0  # seconds; longer Retry-After values are capped
@@ -98,13 +98,13 @@ TAZARCHIVE_RETRY_BACKOFF = 1.0  # seconds before the first retry without Retry-A
 TAZARCHIVE_RETRY_BACKOFF_MAX = 60.0  # seconds
 
 # Dump renderings (issue 2)
-TAZARCHIVE_DUMP_FORMAT = "seed"  # seed | text | gophermap
-TAZARCHIVE_GOPHER_HOST = "taz.de"
-TAZARCHIVE_GOPHER_PORT = 70
-TAZARCHIVE_GOPHER_SELECTOR_PREFIX = ""
+TAZARCHIVE_DUMP_FORMAT = "seed"  # dump files and tazdump feed: seed, text, gophermap
+TAZARCHIVE_GOPHER_HOST = "taz.de"  # host field of gophermap rows
+TAZARCHIVE_GOPHER_PORT = 70  # port field of gophermap rows
+TAZARCHIVE_GOPHER_SELECTOR_PREFIX = ""  # put before every taz selector in gophermaps
 
 # Archive (issue 5)
-TAZARCHIVE_OUTPUT_DIR = "output"
+TAZARCHIVE_OUTPUT_DIR = "output"  # the archive folder: dumps, JSONL, WARC, ledger, reports, lock
 TAZARCHIVE_LOCK_ENABLED = True  # one run per archive: <output>/.lock
 TAZARCHIVE_PROGRESS_INTERVAL = 10.0  # seconds between progress lines; 0: none
 TAZARCHIVE_RUN_REPORT_ENABLED = True  # <output>/runs/<spider>-<start>.json
