@@ -5,9 +5,34 @@ A module of functions only: Scrapy would take a ScrapyCommand class here for a c
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, TextIO
+
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
+
+from tazarchive.dump import OUTPUT_FORMATS
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--format seed|text|gophermap|jsonl`` option."""
+    parser.add_argument(
+        "--format",
+        dest="format",
+        choices=OUTPUT_FORMATS,
+        default=None,
+        help="output rendering (default: TAZARCHIVE_DUMP_FORMAT, seed)",
+    )
+
+
+def chosen_format(opts: argparse.Namespace, settings: BaseSettings | None) -> str:
+    """``--format``, else TAZARCHIVE_DUMP_FORMAT; a UsageError for an unknown one."""
+    fmt = opts.format or (settings.get("TAZARCHIVE_DUMP_FORMAT") if settings else None) or "seed"
+    if fmt not in OUTPUT_FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(OUTPUT_FORMATS)}")
+    return str(fmt)
 
 
 def print_each(

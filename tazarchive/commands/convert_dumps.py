@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, ClassVar, TextIO
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from tazarchive.commands._each import print_each
+from tazarchive.commands._each import add_format_option, chosen_format, print_each
 from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, NotADump, render_output
 from tazarchive.dump.files import dump_files, read_dump_file
 
@@ -58,21 +58,13 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument(
-            "--format",
-            dest="format",
-            choices=FORMATS,
-            default=None,
-            help="output rendering (default: TAZARCHIVE_DUMP_FORMAT, seed)",
-        )
+        add_format_option(parser)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args:
             raise UsageError("name at least one dump file or folder")
         assert self.settings is not None
-        fmt = opts.format or self.settings.get("TAZARCHIVE_DUMP_FORMAT", "seed")
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        fmt = chosen_format(opts, self.settings)
         gopher = GopherOptions.from_settings(self.settings)
         if convert_paths(args, fmt, gopher, sys.stdout.buffer, sys.stderr):
             self.exitcode = 1

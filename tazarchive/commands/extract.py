@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, ClassVar, TextIO
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from tazarchive.commands._each import print_each
+from tazarchive.commands._each import add_format_option, chosen_format, print_each
 from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, render_output
 from tazarchive.extract import extract_article
 from tazarchive.urls import DEFAULT_BASE_URL
@@ -76,13 +76,7 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument(
-            "--format",
-            dest="format",
-            choices=FORMATS,
-            default=None,
-            help="output rendering (default: TAZARCHIVE_DUMP_FORMAT, seed)",
-        )
+        add_format_option(parser)
         parser.add_argument(
             "--url",
             dest="url",
@@ -94,9 +88,7 @@ class Command(ScrapyCommand):
         if not args:
             raise UsageError("name at least one saved page")
         assert self.settings is not None
-        fmt = opts.format or self.settings.get("TAZARCHIVE_DUMP_FORMAT", "seed")
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        fmt = chosen_format(opts, self.settings)
         gopher = GopherOptions.from_settings(self.settings)
         if extract_paths(args, fmt, gopher, sys.stdout.buffer, sys.stderr, opts.url):
             self.exitcode = 1
