@@ -144,7 +144,7 @@ class _Boxed:
 
 def article_to_dict(article: Article) -> dict[str, Any]:
     """The JSON-ready dict of an article; ``article_from_dict`` inverts it exactly."""
-    data = _as_plain(article)
+    data: dict[str, Any] = _as_plain(article)
     for name in _DATETIME_FIELDS:
         value = data[name]
         data[name] = value.isoformat() if value is not None else None

@@ -27,7 +27,7 @@ DOWNLOAD_TIMEOUT = 30  # taz pages come in well under a second; a dead host fail
 
 # --- components ------------------------------------------------------------
 # (spiders / issue 4)
-DOWNLOADER_MIDDLEWARES: dict[str, int] = {
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # Retries that pause the site's slot (Retry-After, backoff) replace Scrapy's.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "tazarchive.middlewares.RetryAfterMiddleware": 550,
