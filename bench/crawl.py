@@ -15,12 +15,18 @@ and the replica's politeness overrides (no delay, no AutoThrottle;
 robots.txt still obeyed). Pages/s = responses / Scrapy's
 ``elapsed_time_seconds``, both read from the crawl's final stats in its log.
 Prints both and the ratio full / bare (target >= 0.8).
+
+Also prints where the CPU went, per page: the crawl process with its worker
+processes (getrusage of the reaped children), and the replica (Linux: its
+/proc stat), since all three share the machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -42,25 +48,55 @@ class Run:
     responses: int
     items: int
     seconds: float
+    crawl_cpu: float = 0.0  # seconds: the scrapy process and its worker processes
+    replica_cpu: float | None = None  # seconds, where /proc tells
 
     @property
     def pages_per_second(self) -> float:
         return self.responses / self.seconds
 
 
-def _scrapy(name: str, args: list[str], settings: dict[str, str], log: Path) -> Run:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """CPU seconds of a running process, from /proc (None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _scrapy(
+    name: str, args: list[str], settings: dict[str, str], log: Path, replica_pid: int | None
+) -> Run:
     command = [sys.executable, "-m", "scrapy", *args]
     for key, value in settings.items():
         command += ["-s", f"{key}={value}"]
+    cpu_before, replica_before = _children_cpu(), _process_cpu(replica_pid)
     with log.open("w", encoding="utf-8") as stderr:
         done = subprocess.run(command, cwd=REPO, stderr=stderr, check=False)
+    cpu_after, replica_after = _children_cpu(), _process_cpu(replica_pid)
     text = log.read_text(encoding="utf-8")
     elapsed, responses = _ELAPSED_RE.search(text), _RESPONSES_RE.search(text)
     if done.returncode != 0 or elapsed is None or responses is None:
         sys.exit(f"{name} crawl failed (exit {done.returncode}); log: {log}")
     items = _ITEMS_RE.search(text)
+    replica_cpu = (
+        replica_after - replica_before
+        if replica_before is not None and replica_after is not None
+        else None
+    )
     return Run(
-        name, int(responses.group(1)), int(items.group(1)) if items else 0, float(elapsed.group(1))
+        name,
+        int(responses.group(1)),
+        int(items.group(1)) if items else 0,
+        float(elapsed.group(1)),
+        cpu_after - cpu_before,
+        replica_cpu,
     )
 
 
@@ -73,6 +109,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tazarchive-bench-") as tmp_name:
         tmp = Path(tmp_name)
         with ReplicaServer(Site(options.articles), mode="process") as server:
+            replica_pid = server.pid
             common = {
                 "TAZARCHIVE_BASE_URL": server.base_url,
                 "DOWNLOAD_DELAY": "0",
@@ -87,6 +124,7 @@ def main() -> None:
                 ["crawl", "taz"],
                 {**common, "TAZARCHIVE_OUTPUT_DIR": str(tmp / "output")},
                 tmp / "full.log",
+                replica_pid,
             )
             targets = [t for t in server.request_log if t != "/robots.txt"]
             url_file = tmp / "urls.txt"
@@ -104,16 +142,26 @@ def main() -> None:
                     "TAZARCHIVE_WARC_ENABLED": "0",
                 },
                 tmp / "bare.log",
+                replica_pid,
             )
             if len(server.request_log) < len(targets):
                 sys.exit("the bare crawl fetched fewer pages than the full one")
 
     print(f"replica: {options.articles} articles, concurrency {options.concurrency}")
-    print(f"{'crawl':<6} {'pages':>7} {'items':>7} {'seconds':>8} {'pages/s':>8}")
+    print(
+        f"{'crawl':<6} {'pages':>7} {'items':>7} {'seconds':>8} {'pages/s':>8}"
+        f" {'crawl CPU ms/page':>17} {'replica CPU ms/page':>20}"
+    )
     for run in (full, bare):
+        replica = (
+            f"{1000 * run.replica_cpu / run.responses:>20.2f}"
+            if run.replica_cpu is not None
+            else f"{'n/a':>20}"
+        )
         print(
             f"{run.name:<6} {run.responses:>7} {run.items:>7} {run.seconds:>8.1f}"
-            f" {run.pages_per_second:>8.1f}"
+            f" {run.pages_per_second:>8.1f} {1000 * run.crawl_cpu / run.responses:>17.2f}"
+            f" {replica}"
         )
     print(f"ratio full/bare: {full.pages_per_second / bare.pages_per_second:.2f} (target >= 0.8)")
 

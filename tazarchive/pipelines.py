@@ -34,6 +34,7 @@ from scrapy.utils.asyncio import is_asyncio_available
 from tazarchive.dump import GopherOptions, render
 from tazarchive.items import Article, Block, LinkSpan, article_to_dict
 from tazarchive.ledger import Ledger, content_hash, crawler_ledger
+from tazarchive.workers import WorkerProcesses, crawler_workers
 
 if TYPE_CHECKING:
     from typing import Self
@@ -401,12 +402,14 @@ def store_dump(
 class StoreDumpPipeline:
     """Write each article's dump under the output folder, atomically.
 
-    The write (temp file, fsync, rename) runs in one writer thread, so the
-    crawl goes on while the disk syncs; the item moves on (to the feed export
-    and the ledger commit) only once its dump is on disk. One thread keeps the
-    items in order and never writes one path (its fixed temp name) twice at once.
+    Rendering and the write (temp file, fsync, rename) run in the crawl's
+    worker processes (:mod:`tazarchive.workers`), or, without any, the write
+    runs in one writer thread; either way the crawl goes on while the disk
+    syncs, and the item moves on (to the feed export and the ledger commit)
+    only once its dump is on disk. One path is never written twice at once:
+    the ledger gives every stored revision its own path.
     Settings: TAZARCHIVE_STORE_DUMPS (off → NotConfigured), TAZARCHIVE_OUTPUT_DIR,
-    TAZARCHIVE_DUMP_FORMAT. Stats: ``tazarchive/dumps/written``.
+    TAZARCHIVE_DUMP_FORMAT, TAZARCHIVE_WORKER_PROCESSES. Stats: ``tazarchive/dumps/written``.
     """
 
     def __init__(
@@ -416,12 +419,14 @@ class StoreDumpPipeline:
         stats: StatsCollector,
         ledger: Ledger | None = None,
         gopher: GopherOptions | None = None,
+        workers: WorkerProcesses | None = None,
     ) -> None:
         self.output = output
         self.fmt = fmt
         self.stats = stats
         self.ledger = ledger
         self.gopher = gopher
+        self.workers = workers or WorkerProcesses(0)
         self._writer = ThreadPoolExecutor(1, "tazarchive-dumps")
 
     @classmethod
@@ -440,18 +445,22 @@ class StoreDumpPipeline:
             crawler.stats,
             ledger,
             gopher_options(settings),
+            crawler_workers(crawler),
         )
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        relpath = dump_relpath(item, item.revision, self.fmt)
-        data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
-        if is_asyncio_available():
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
-        else:  # a non-asyncio reactor: no future to wait on, write here
-            write_atomic(self.output / relpath, data)
+        if not self.workers.inline:
+            relpath = await self.workers.run(store_dump, self.output, item, self.fmt, self.gopher)
+        else:
+            relpath = dump_relpath(item, item.revision, self.fmt)
+            data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
+            if is_asyncio_available():
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
+            else:  # a non-asyncio reactor: no future to wait on, write here
+                write_atomic(self.output / relpath, data)
         self.stats.inc_value("tazarchive/dumps/written")
         if self.ledger is not None:
             self.ledger.stage_dump(item, relpath)

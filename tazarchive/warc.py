@@ -25,6 +25,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -41,6 +42,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from tazarchive import urls
+from tazarchive.workers import running_loop
 
 if TYPE_CHECKING:
     from typing import Self
@@ -367,6 +369,7 @@ class WarcCaptureMiddleware:
         self.listings = listings
         self.info = info or {}
         self.writer: WarcWriter | None = None
+        self._thread: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -391,33 +394,57 @@ class WarcCaptureMiddleware:
         self.writer = WarcWriter(
             self.directory, f"tazarchive-{spider.name}", max_size=self.max_size, info=self.info
         )
+        # Compressing and writing in a thread: zlib, hashing and the disk do not
+        # hold the GIL, so the crawl goes on meanwhile. One thread keeps records in order.
+        self._thread = ThreadPoolExecutor(1, "tazarchive-warc")
 
     def spider_closed(self, spider: Any) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         if self.writer is not None:
             self.writer.close()
             self.stats.set_value("tazarchive/warc/files", len(self.writer.paths))
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
-        if self.writer is None or "cached" in response.flags:
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        writer = self.writer
+        if writer is None or "cached" in response.flags:
             return response  # HttpCacheMiddleware's copies were not fetched now
         if not self.listings and urls.article_id(response.url) is None:
             return response
-        before = self.writer.bytes, self.writer.records
+        exchange = (
+            response.url,
+            request_message(request),
+            response_message(response),
+            str(response.ip_address) if response.ip_address else None,
+        )
         try:
-            self.writer.write_exchange(
-                response.url,
-                request_message(request),
-                response_message(response),
-                ip_address=str(response.ip_address) if response.ip_address else None,
-            )
+            loop = running_loop()
+            if self._thread is not None and loop is not None:
+                records, size = await loop.run_in_executor(self._thread, _write, writer, *exchange)
+            else:  # no asyncio loop to wait on (another Twisted reactor): write here
+                records, size = _write(writer, *exchange)
         except OSError as exc:  # disk full, …: keep crawling, but say so loudly
             logger.error("WARC capture of %s failed: %s", response.url, exc)
             self.stats.inc_value("tazarchive/warc/errors")
             return response
         self.stats.inc_value("tazarchive/warc/responses")
-        self.stats.inc_value("tazarchive/warc/records", self.writer.records - before[1])
-        self.stats.inc_value("tazarchive/warc/bytes", self.writer.bytes - before[0])
+        self.stats.inc_value("tazarchive/warc/records", records)
+        self.stats.inc_value("tazarchive/warc/bytes", size)
         return response
+
+
+def _write(
+    writer: WarcWriter,
+    url: str,
+    request: HttpMessage,
+    response: HttpMessage,
+    ip_address: str | None,
+) -> tuple[int, int]:
+    """Write one exchange; the number of records and bytes it added."""
+    records, size = writer.records, writer.bytes
+    writer.write_exchange(url, request, response, ip_address=ip_address)
+    return writer.records - records, writer.bytes - size
 
 
 def warcinfo_fields(settings: BaseSettings) -> dict[str, str]:

@@ -164,17 +164,19 @@ def test_sigkilled_crawls_leave_no_partial_file_and_the_next_run_completes_the_a
                 stderr=subprocess.DEVNULL,
             )
             # A random moment while it stores articles: after a random number
-            # of article pages were served, plus a random fraction of a second.
-            server.clear_log()
-            pages = rng.randint(20, 70)
+            # of dumps more than the last run left are on disk, plus a random
+            # fraction of a second. (Dumps trail the fetching by the pages in
+            # the worker process's queue, so pages served would be too early.)
+            stored = len(_dumps(killed))
+            dumps = stored + rng.randint(3, 25)
             deadline = time.monotonic() + 60
             while (
                 process.poll() is None
-                and len(_article_requests(server)) < pages
+                and len(list((killed / "dumps").rglob("*.txt"))) < dumps
                 and time.monotonic() < deadline
             ):
                 time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 0.3))
+            time.sleep(rng.uniform(0.0, 0.05))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1

@@ -6,6 +6,7 @@ Pages here are written for these tests in taz's current markup, with invented te
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,15 @@ def requests_of(results: Any) -> list[Request]:
     return [r for r in results if isinstance(r, Request)]
 
 
+def callback_output(results: AsyncIterator[Any]) -> list[Any]:
+    """Everything an (async generator) spider callback yields, in order."""
+
+    async def collect() -> list[Any]:
+        return [result async for result in results]
+
+    return asyncio.run(collect())
+
+
 # --- identity -------------------------------------------------------------------
 
 VARIANTS = [
@@ -145,7 +155,7 @@ def test_listing_variants_share_one_url_and_keep_only_the_page() -> None:
 def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links() -> None:
     spider = make_spider(TazSpider)
     url = f"{BASE}/!7000001/"
-    results = list(spider.parse_article(html_response(url, article_page("7000001"))))
+    results = callback_output(spider.parse_article(html_response(url, article_page("7000001"))))
     assert isinstance(results[0], Article)
     assert results[0].id == "7000001"
     assert {r.url for r in requests_of(results)} == {
@@ -160,14 +170,16 @@ def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links(
 def test_listing_spiders_follow_nothing_from_article_pages(cls: type[Spider]) -> None:
     spider = make_spider(cls, **{cls.argument: "1"})  # type: ignore[attr-defined]
     url = f"{BASE}/!7000001/"
-    results = list(spider.parse_article(html_response(url, article_page("7000001"))))
+    results = callback_output(spider.parse_article(html_response(url, article_page("7000001"))))
     assert [type(r) for r in results] == [Article]
 
 
 def test_a_page_that_is_no_article_is_counted_not_yielded() -> None:
     spider = make_spider(TazSpider)
     url = f"{BASE}/!7000001/"
-    results = list(spider.parse_article(html_response(url, "<html><body>Fehler</body></html>")))
+    results = callback_output(
+        spider.parse_article(html_response(url, "<html><body>Fehler</body></html>"))
+    )
     assert results == []
     assert spider.crawler.stats.get_value(STAT_NOT_ARTICLE) == 1
 
@@ -180,7 +192,7 @@ def test_parse_listing_requests_teasers_by_id_and_the_next_page() -> None:
         next_href="/Erika-Beispiel/!a900001/?search_page=2",
         pages=3,
     )
-    requests = requests_of(spider.parse_listing(html_response(url, body)))
+    requests = requests_of(callback_output(spider.parse_listing(html_response(url, body))))
     articles = [r for r in requests if ARTICLE_ID_META in r.meta]
     assert [r.url for r in articles] == [
         f"{BASE}/!7000011/",
@@ -195,7 +207,7 @@ def test_parse_listing_requests_teasers_by_id_and_the_next_page() -> None:
 def test_the_taz_spider_also_follows_sections_tags_and_authors_on_listings() -> None:
     spider = make_spider(TazSpider)
     body = listing_page(["/Eins/!7000011/"], next_href=None)
-    requests = requests_of(spider.parse_listing(html_response(f"{BASE}/", body)))
+    requests = requests_of(callback_output(spider.parse_listing(html_response(f"{BASE}/", body))))
     assert {r.url for r in requests} == {
         f"{BASE}/!7000011/",
         f"{BASE}/Politik/!p4615/",
@@ -210,10 +222,10 @@ def test_author_spider_sets_expected_articles_from_page_count_then_exactly() -> 
     first = listing_page(
         [f"/!70000{n:02d}/" for n in range(20)], next_href="?search_page=2", pages=2
     )
-    list(spider.parse_listing(html_response(f"{BASE}/!a900001/", first)))
+    callback_output(spider.parse_listing(html_response(f"{BASE}/!a900001/", first)))
     assert stats.get_value(STAT_EXPECTED) == 40  # 2 pages x 20
     last = listing_page(["/!7000100/", "/!7000101/", "/!7000001/"], next_href=None, pages=2)
-    list(spider.parse_listing(html_response(f"{BASE}/!a900001/?search_page=2", last)))
+    callback_output(spider.parse_listing(html_response(f"{BASE}/!a900001/?search_page=2", last)))
     assert stats.get_value(STAT_EXPECTED) == 22  # 20 + 2 new ones
 
 
@@ -453,8 +465,12 @@ def test_follow_from_article_uses_ids_not_slugs() -> None:
 def test_the_taz_spider_asks_for_each_article_and_listing_once() -> None:
     spider = make_spider(TazSpider)
     body = listing_page(["/Eins/!7000011/", "/!7000011"], next_href="?search_page=2")
-    first = requests_of(spider.parse_listing(html_response(f"{BASE}/Politik/!p4615/", body)))
-    again = requests_of(spider.parse_listing(html_response(f"{BASE}/Politik/!p4616/", body)))
+    first = requests_of(
+        callback_output(spider.parse_listing(html_response(f"{BASE}/Politik/!p4615/", body)))
+    )
+    again = requests_of(
+        callback_output(spider.parse_listing(html_response(f"{BASE}/Politik/!p4616/", body)))
+    )
     # A listing's link to itself is not among its links.
     assert sorted(r.url for r in first) == sorted(
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -15,6 +16,7 @@ import time
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy import Request
@@ -452,6 +454,11 @@ def test_middleware_is_off_when_disabled(tmp_path: Path) -> None:
         WarcCaptureMiddleware.from_crawler(crawler)
 
 
+def processed(middleware: WarcCaptureMiddleware, request: Request, response: Response) -> Any:
+    """What the (async) middleware returns for a response, run in an asyncio loop."""
+    return asyncio.run(middleware.process_response(request, response))
+
+
 def test_middleware_writes_every_response_under_output_warc(tmp_path: Path) -> None:
     middleware, crawler = capture(tmp_path)
     for url in (
@@ -460,7 +467,7 @@ def test_middleware_writes_every_response_under_output_warc(tmp_path: Path) -> N
         "http://127.0.0.1:1/robots.txt",
     ):
         request, response = fetched(url)
-        assert middleware.process_response(request, response) is response
+        assert processed(middleware, request, response) is response
     middleware.spider_closed(None)
     [path] = (tmp_path / "warc").iterdir()
     assert path.name.startswith("tazarchive-articles-") and path.name.endswith("-00000.warc.gz")
@@ -485,7 +492,7 @@ def test_middleware_without_listings_keeps_article_pages_only(tmp_path: Path) ->
         "http://127.0.0.1:1/Slug/!600002/",
         "http://127.0.0.1:1/",
     ):
-        middleware.process_response(*fetched(url))
+        processed(middleware, *fetched(url))
     middleware.spider_closed(None)
     assert [r.url for r in iter_responses([tmp_path / "w"])] == ["http://127.0.0.1:1/Slug/!600002/"]
 
@@ -495,14 +502,14 @@ def test_middleware_keeps_the_crawl_going_when_writing_fails(tmp_path: Path) -> 
     blocker = tmp_path / "warc"
     blocker.write_text("a file where the WARC folder should be")
     request, response = fetched("http://127.0.0.1:1/!600005/")
-    assert middleware.process_response(request, response) is response
+    assert processed(middleware, request, response) is response
     assert crawler.stats.get_value("tazarchive/warc/errors") == 1  # type: ignore[attr-defined]
 
 
 def test_middleware_skips_responses_served_from_the_http_cache(tmp_path: Path) -> None:
     middleware, _ = capture(tmp_path)
-    middleware.process_response(*fetched("http://127.0.0.1:1/!600003/", flags=["cached"]))
-    middleware.process_response(*fetched("http://127.0.0.1:1/!600004/"))
+    processed(middleware, *fetched("http://127.0.0.1:1/!600003/", flags=["cached"]))
+    processed(middleware, *fetched("http://127.0.0.1:1/!600004/"))
     middleware.spider_closed(None)
     assert [r.url for r in iter_responses([tmp_path / "warc"])] == ["http://127.0.0.1:1/!600004/"]
 

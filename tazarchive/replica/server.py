@@ -365,6 +365,11 @@ class ReplicaServer:
         self._process: subprocess.Popen[str] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """The child process's pid (``mode="process"``); None in thread mode or before start."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def base_url(self) -> str:
         if self.port == 0:
             raise RuntimeError("the replica is not started")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -20,6 +21,7 @@ from scrapy import Request, Spider
 from tazarchive import urls
 from tazarchive.extract import extract_article, extract_listing
 from tazarchive.middlewares import fail_run
+from tazarchive.workers import WorkerProcesses, crawler_workers
 
 if TYPE_CHECKING:
     from typing import Self
@@ -89,6 +91,12 @@ class TazBaseSpider(Spider):
         except ValueError as error:
             spider.argument_error = spider.argument_error or f"TAZARCHIVE_BASE_URL: {error}"
         return spider
+
+    @cached_property
+    def workers(self) -> WorkerProcesses:
+        """Where pages are parsed (TAZARCHIVE_WORKER_PROCESSES); inline without a crawler."""
+        crawler = getattr(self, "crawler", None)
+        return crawler_workers(crawler) if crawler is not None else WorkerProcesses(0)
 
     @contextmanager
     def reading_arguments(self) -> Iterator[None]:
@@ -175,17 +183,20 @@ class TazBaseSpider(Spider):
 
     # --- callbacks --------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterator[Article | Request]:
-        article = extract_article(response.body, response.url, fetched=datetime.now(UTC))
+    async def parse_article(self, response: Response) -> AsyncIterator[Article | Request]:
+        article = await self.workers.run(
+            extract_article, response.body, response.url, fetched=datetime.now(UTC)
+        )
         if article is None:
             self._inc_stat(STAT_NOT_ARTICLE)
             self.logger.warning("Not an article: %s", response.url)
             return
         yield article
-        yield from self.follow_from_article(article, response)
+        for request in self.follow_from_article(article, response):
+            yield request
 
-    def parse_listing(self, response: Response) -> Iterator[Request]:
-        listing = extract_listing(response.body, response.url)
+    async def parse_listing(self, response: Response) -> AsyncIterator[Request]:
+        listing = await self.workers.run(extract_listing, response.body, response.url)
         if listing is None:
             self._inc_stat(STAT_NOT_LISTING)
             self.logger.warning("Not a listing page: %s", response.url)
@@ -197,7 +208,8 @@ class TazBaseSpider(Spider):
         next_url = self.listing_url(listing.next_url, response.url) if listing.next_url else None
         if next_url is not None and (request := self.listing_request_once(next_url)) is not None:
             yield request
-        yield from self.follow_from_listing(listing, response)
+        for request in self.follow_from_listing(listing, response):
+            yield request
 
     # --- hooks for subclasses ---------------------------------------------------
 

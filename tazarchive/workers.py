@@ -1,0 +1,369 @@
+"""Worker processes for the crawl's pure CPU work: extraction and dump rendering.
+
+A Scrapy crawl runs in one thread, and everything Python does in that
+process shares one GIL with the reactor that does the fetching. Parsing a
+taz page and rendering its dump are pure functions of bytes and items, so
+they go to worker processes instead (``TAZARCHIVE_WORKER_PROCESSES``), and
+the crawl process only crawls. With 0 processes, or without the asyncio
+reactor, the same calls run in the crawl process itself.
+
+Each worker is a child process (``python -m tazarchive.workers``) that reads
+calls from its stdin and writes results to its stdout, one length-prefixed
+pickle each way. The crawl's event loop reads and writes those pipes itself:
+no helper threads (``concurrent.futures.ProcessPoolExecutor`` keeps two, and
+their pickling competes with the reactor for the GIL).
+
+Only module-level functions of plain data are sent. What the function logs in
+the worker comes back with its result and is logged in the crawl process,
+under the same logger name, so it lands in Scrapy's log like any other line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+
+from scrapy import signals
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+STAT_RESTARTS = "tazarchive/workers/restarts"
+STAT_CALLS = "tazarchive/workers/calls"
+
+_HEADER = struct.Struct("!Q")  # frame length
+_PICKLE_PROTOCOL = 5
+_CLOSE_TIMEOUT = 10.0  # seconds a worker gets to finish its calls after the crawl
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died twice running the same call (the input kills it)."""
+
+
+@dataclass(slots=True)
+class _Call:
+    future: asyncio.Future[Any]
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    attempt: int = 1
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One child process, its pipes, and the calls it has not answered yet."""
+
+    process: subprocess.Popen[bytes]
+    exited: asyncio.Future[None]  # done when its stdout closed (it exited or died)
+    writer: asyncio.WriteTransport | None = None
+    pending: dict[int, _Call] = field(default_factory=dict)
+    alive: bool = True
+
+
+class _ResultReader(asyncio.Protocol):
+    """Cuts a worker's stdout into frames and hands each to the pool."""
+
+    def __init__(self, pool: WorkerProcesses, worker: _Worker) -> None:
+        self.pool = pool
+        self.worker = worker
+        self.buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self.buffer)
+            end = _HEADER.size + size
+            if len(self.buffer) < end:
+                return
+            frame = bytes(self.buffer[_HEADER.size : end])
+            del self.buffer[:end]
+            self.pool._answered(self.worker, frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.pool._lost(self.worker)
+
+
+class WorkerProcesses:
+    """Run pure functions in ``processes`` worker processes; 0 runs them inline.
+
+    A worker that dies (killed, out of memory, a crash in C code) is replaced,
+    and each call it had not answered is tried once more on another worker; a
+    call whose second try dies too raises :class:`WorkerCrashed`.
+    Exceptions the function raises are raised by :meth:`run` as they are.
+    Settings: TAZARCHIVE_WORKER_PROCESSES.
+    Stats: ``tazarchive/workers/calls``, ``tazarchive/workers/restarts``.
+    """
+
+    def __init__(self, processes: int, stats: StatsCollector | None = None) -> None:
+        if processes < 0:
+            raise ValueError(f"processes must be >= 0, not {processes}")
+        self.processes = processes
+        self.stats = stats
+        self._workers: list[_Worker] = []
+        self._retired: list[_Worker] = []  # dead ones, reaped at close
+        self._resending: set[asyncio.Future[None]] = set()
+        self._starting: asyncio.Lock | None = None
+        self._call_ids = itertools.count()
+        self._closed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings.getint("TAZARCHIVE_WORKER_PROCESSES"), crawler.stats)
+
+    @property
+    def inline(self) -> bool:
+        return self.processes == 0
+
+    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)`` in a worker process (inline when there are none)."""
+        if self.inline or running_loop() is None:
+            # No asyncio loop to read the pipes (another Twisted reactor): run here.
+            return function(*args, **kwargs)
+        if self._closed:
+            raise RuntimeError("the worker processes are closed")
+        call = _Call(asyncio.get_running_loop().create_future(), function, args, kwargs)
+        await self._send(call)
+        if self.stats is not None:
+            self.stats.inc_value(STAT_CALLS)
+        result: T = await call.future
+        return result
+
+    async def start(self) -> None:
+        """Start the worker processes now (else on the first call).
+
+        A worker needs about half a second to import what it runs; started as
+        the spider opens, that overlaps the first fetches.
+        """
+        if not self.inline and not self._closed and running_loop() is not None:
+            await self._least_busy()
+
+    # --- crawl process side ----------------------------------------------------
+
+    async def _send(self, call: _Call) -> None:
+        worker = await self._least_busy()
+        if self._closed:
+            raise RuntimeError("the worker processes are closed")
+        call_id = next(self._call_ids)
+        payload = pickle.dumps(
+            (call_id, call.function, call.args, call.kwargs), protocol=_PICKLE_PROTOCOL
+        )
+        worker.pending[call_id] = call
+        assert worker.writer is not None
+        worker.writer.write(_HEADER.pack(len(payload)) + payload)
+
+    async def _least_busy(self) -> _Worker:
+        if len(self._workers) < self.processes or not all(w.alive for w in self._workers):
+            if self._starting is None:
+                self._starting = asyncio.Lock()
+            async with self._starting:  # calls that arrive meanwhile wait, not start more
+                self._retired += [w for w in self._workers if not w.alive]
+                self._workers = [w for w in self._workers if w.alive]
+                while len(self._workers) < self.processes:
+                    self._workers.append(await self._start_worker())
+        return min(self._workers, key=lambda w: len(w.pending))
+
+    async def _start_worker(self) -> _Worker:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_MAIN, repr(sys.path), str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            # Its own process group: Ctrl-C reaches the crawl, which ends its
+            # workers itself once the calls in flight are answered.
+            start_new_session=True,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        loop = asyncio.get_running_loop()
+        worker = _Worker(process, loop.create_future())
+        worker.writer, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
+        await loop.connect_read_pipe(lambda: _ResultReader(self, worker), process.stdout)
+        return worker
+
+    def _answered(self, worker: _Worker, frame: bytes) -> None:
+        call_id, ok, value, records = pickle.loads(frame)
+        call = worker.pending.pop(call_id, None)
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        if call is None or call.future.done():
+            return
+        if ok:
+            call.future.set_result(value)
+        else:
+            call.future.set_exception(value)
+
+    def _lost(self, worker: _Worker) -> None:
+        """The worker's stdout closed: it exited, or it died."""
+        worker.alive = False
+        if not worker.exited.done():
+            worker.exited.set_result(None)
+        if worker.writer is not None:
+            worker.writer.close()
+        orphans = list(worker.pending.values())
+        worker.pending.clear()
+        if self._closed:
+            for call in orphans:
+                if not call.future.done():
+                    call.future.cancel()
+            return
+        code = worker.process.poll()
+        logger.warning(
+            "A worker process died (exit status %s) with %d calls unanswered; starting another",
+            code,
+            len(orphans),
+        )
+        if self.stats is not None:
+            self.stats.inc_value(STAT_RESTARTS)
+        for call in orphans:
+            if call.future.done():
+                continue
+            if call.attempt >= 2:
+                name = getattr(call.function, "__name__", repr(call.function))
+                call.future.set_exception(
+                    WorkerCrashed(f"a worker process died twice running {name}")
+                )
+                continue
+            call.attempt += 1
+            task = asyncio.ensure_future(self._resend(call))
+            self._resending.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._resending.discard)
+
+    async def _resend(self, call: _Call) -> None:
+        try:
+            await self._send(call)
+        except Exception as error:  # cannot start a worker: the call fails, loudly
+            if not call.future.done():
+                call.future.set_exception(error)
+
+    async def close(self) -> None:
+        """Stop the workers once they answered the calls already sent."""
+        self._closed = True
+        workers, self._workers = self._workers + self._retired, []
+        self._retired = []
+        for worker in workers:
+            if worker.writer is not None:
+                worker.writer.close()  # EOF on its stdin: it exits after its last answer
+        exits = [worker.exited for worker in workers if not worker.exited.done()]
+        if exits:
+            await asyncio.wait(exits, timeout=_CLOSE_TIMEOUT)
+        for worker in workers:
+            if worker.process.poll() is None and not worker.exited.done():
+                worker.process.kill()
+            worker.process.wait()
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The running asyncio loop; None under another Twisted reactor (or none at all)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+# --- worker process side ---------------------------------------------------------
+
+# Run with the crawl process's sys.path (argv[1]): a scrapyd egg is on it only there.
+_CHILD_MAIN = (
+    "import ast, sys; sys.path[:0] = ast.literal_eval(sys.argv[1]); "
+    "from tazarchive.workers import serve; serve(parent=int(sys.argv[2]))"
+)
+
+
+def serve(
+    stdin: BinaryIO | None = None, stdout: BinaryIO | None = None, *, parent: int | None = None
+) -> None:
+    """A worker's loop: answer calls from ``stdin`` on ``stdout`` until stdin ends.
+
+    Stops before the next call once ``parent`` (the crawl's pid) is gone: calls
+    still in the pipe from a killed crawl must not write beside the next run.
+    """
+    handler = _RecordList()
+    if stdin is None or stdout is None:
+        stdin = sys.stdin.buffer
+        # Frames go to a copy of fd 1; fd 1 itself becomes stderr, so a stray
+        # print() in some library cannot corrupt a frame.
+        stdout = os.fdopen(os.dup(1), "wb")
+        os.dup2(2, 1)
+        # Ctrl-C reaches the crawl; it ends its workers after their last answer.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(logging.DEBUG)
+    while True:
+        header = stdin.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return  # the crawl closed our stdin: done
+        (size,) = _HEADER.unpack(header)
+        payload = stdin.read(size)
+        if parent is not None and os.getppid() != parent:
+            return  # the crawl was killed: nobody waits for this answer
+        call_id, function, args, kwargs = pickle.loads(payload)
+        handler.records = []
+        try:
+            answer = (call_id, True, function(*args, **kwargs), handler.records)
+        except Exception as error:
+            answer = (call_id, False, error, handler.records)
+        try:
+            frame = pickle.dumps(answer, protocol=_PICKLE_PROTOCOL)
+        except Exception as error:  # an unpicklable result or exception
+            failure = RuntimeError(f"{type(error).__name__}: {error} ({answer[2]!r})")
+            frame = pickle.dumps((call_id, False, failure, handler.records))
+        stdout.write(_HEADER.pack(len(frame)) + frame)
+        stdout.flush()
+
+
+class _RecordList(logging.Handler):
+    """Keeps a worker call's log records, made picklable, to send back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None
+        self.records.append(record)
+
+
+# --- one pool per crawler ------------------------------------------------------
+
+_crawler_workers: weakref.WeakKeyDictionary[Crawler, WorkerProcesses] = weakref.WeakKeyDictionary()
+
+
+def crawler_workers(crawler: Crawler) -> WorkerProcesses:
+    """The crawler's worker processes, shared by its spider and pipelines.
+
+    Started when the spider opens, stopped when the engine stops (after the last item).
+    """
+    workers = _crawler_workers.get(crawler)
+    if workers is None:
+        workers = WorkerProcesses.from_crawler(crawler)
+        _crawler_workers[crawler] = workers
+
+        async def close_workers() -> None:
+            _crawler_workers.pop(crawler, None)
+            await workers.close()
+
+        async def start_workers() -> None:
+            await workers.start()
+
+        crawler.signals.connect(start_workers, signal=signals.spider_opened, weak=False)
+        crawler.signals.connect(close_workers, signal=signals.engine_stopped, weak=False)
+    return workers
