@@ -104,11 +104,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--no-prerender",
+        dest="prerender",
+        action="store_false",
+        help="render pages while serving (the replica then takes more of the shared cores)",
+    )
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tazarchive-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        with ReplicaServer(Site(options.articles), mode="process") as server:
+        replica = ReplicaServer(Site(options.articles), mode="process", prerender=options.prerender)
+        with replica as server:
             replica_pid = server.pid
             common = {
                 "TAZARCHIVE_BASE_URL": server.base_url,
@@ -147,7 +154,8 @@ def main() -> None:
             if len(server.request_log) < len(targets):
                 sys.exit("the bare crawl fetched fewer pages than the full one")
 
-    print(f"replica: {options.articles} articles, concurrency {options.concurrency}")
+    rendering = "prerendered" if options.prerender else "rendered while serving"
+    print(f"replica: {options.articles} articles ({rendering}), concurrency {options.concurrency}")
     print(
         f"{'crawl':<6} {'pages':>7} {'items':>7} {'seconds':>8} {'pages/s':>8}"
         f" {'crawl CPU ms/page':>17} {'replica CPU ms/page':>20}"

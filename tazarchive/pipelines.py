@@ -452,7 +452,9 @@ class StoreDumpPipeline:
         if not isinstance(item, Article):
             return item
         if not self.workers.inline:
-            relpath = await self.workers.run(store_dump, self.output, item, self.fmt, self.gopher)
+            relpath = await self.workers.run_first(
+                store_dump, self.output, item, self.fmt, self.gopher
+            )
         else:
             relpath = dump_relpath(item, item.revision, self.fmt)
             data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")

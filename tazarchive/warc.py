@@ -25,7 +25,6 @@ import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -42,7 +41,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from tazarchive import urls
-from tazarchive.workers import running_loop
+from tazarchive.workers import WorkerProcesses, crawler_workers
 
 if TYPE_CHECKING:
     from typing import Self
@@ -121,7 +120,6 @@ class WarcWriter:
         self._seq = 0
         self._size = 0
         self._warcinfo_id = ""
-        self._builder = _WarcioWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION)
 
     @property
     def current_path(self) -> Path | None:
@@ -129,6 +127,21 @@ class WarcWriter:
         if self._fd is None:
             return None
         return self.paths[-1].with_name(self.paths[-1].name + OPEN_SUFFIX)
+
+    @property
+    def warcinfo_id(self) -> str:
+        """The WARC-Record-ID of the current file's warcinfo record ("" when none is open)."""
+        return self._warcinfo_id if self._fd is not None else ""
+
+    def open(self) -> str:
+        """Open the first (or, after rotation, the next) file if none is open.
+
+        Returns its warcinfo record's id, which records written to it name
+        (see :func:`exchange_records`).
+        """
+        if self._fd is None:
+            self._open_file()
+        return self._warcinfo_id
 
     def write_exchange(
         self,
@@ -138,52 +151,26 @@ class WarcWriter:
         *,
         date: datetime | None = None,
         ip_address: str | None = None,
-    ) -> str:
-        """Write one response record and its request record; return the response's record id."""
+    ) -> None:
+        """Write one response record and its request record."""
+        warcinfo_id = self.open()
+        data = exchange_records(
+            url, request, response, date=date, ip_address=ip_address, warcinfo_id=warcinfo_id
+        )
+        self.write_records(data, 2)
+
+    def write_records(self, data: bytes, count: int) -> None:
+        """Append ``count`` gzip-member records built for the current file (see :meth:`open`)."""
         if self._fd is None:
-            self._open_file()
-        utc = (date or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-        warc_date = datetime_to_iso_date(utc, use_micros=True)
-        response_headers = {"WARC-Date": warc_date}
-        if ip_address:
-            response_headers["WARC-IP-Address"] = ip_address
-        response_record = self._builder.create_warc_record(
-            url,
-            "response",
-            payload=io.BytesIO(response.body),
-            length=len(response.body),
-            warc_headers_dict=response_headers,
-            http_headers=response._warcio_headers(is_request=False),
-        )
-        request_record = self._builder.create_warc_record(
-            url,
-            "request",
-            payload=io.BytesIO(request.body),
-            length=len(request.body),
-            warc_headers_dict={"WARC-Date": warc_date},
-            http_headers=request._warcio_headers(is_request=True),
-        )
-        record_id: str = response_record.rec_headers.get_header("WARC-Record-ID")
-        request_record.rec_headers.add_header("WARC-Concurrent-To", record_id)
-        self._write(self._gzip_record(response_record) + self._gzip_record(request_record), 2)
+            raise RuntimeError("no WARC file is open: call open() and build the records for it")
+        self._write(data, count)
         if self._size >= self.max_size:
             self._close_file()
-        return record_id
 
     def close(self) -> None:
         """Finish the current file (drop its ``.open`` suffix)."""
         if self._fd is not None:
             self._close_file()
-
-    def _gzip_record(self, record: Any) -> bytes:
-        """The record as one gzip member."""
-        if self._warcinfo_id:
-            record.rec_headers.add_header("WARC-Warcinfo-ID", self._warcinfo_id)
-        buffer = io.BytesIO()
-        self._builder.out = buffer
-        self._builder.write_record(record)
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-        return compressor.compress(buffer.getvalue()) + compressor.flush()
 
     def _open_file(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -213,9 +200,8 @@ class WarcWriter:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self.paths.append(path)
         self._size = 0
-        self._warcinfo_id = ""
-        warcinfo = self._builder.create_warcinfo_record(path.name, self.info)
-        self._write(self._gzip_record(warcinfo), 1)
+        warcinfo = _record_builder().create_warcinfo_record(path.name, self.info)
+        self._write(_gzip_record(warcinfo, ""), 1)
         self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
 
     def _write(self, data: bytes, records: int) -> None:
@@ -233,6 +219,69 @@ class WarcWriter:
         self._fd = None
         path = self.paths[-1]
         os.replace(path.with_name(path.name + OPEN_SUFFIX), path)
+
+
+_BUILDERS: list[Any] = []  # this process's warcio record builder, made on first use
+
+
+def _record_builder() -> Any:
+    if not _BUILDERS:
+        _BUILDERS.append(_WarcioWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION))
+    return _BUILDERS[0]
+
+
+def _gzip_record(record: Any, warcinfo_id: str) -> bytes:
+    """The record as one gzip member, naming its file's warcinfo record if given."""
+    if warcinfo_id:
+        record.rec_headers.add_header("WARC-Warcinfo-ID", warcinfo_id)
+    builder = _record_builder()
+    buffer = io.BytesIO()
+    builder.out = buffer
+    builder.write_record(record)
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return compressor.compress(buffer.getvalue()) + compressor.flush()
+
+
+def exchange_records(
+    url: str,
+    request: HttpMessage,
+    response: HttpMessage,
+    *,
+    date: datetime | None = None,
+    ip_address: str | None = None,
+    warcinfo_id: str = "",
+) -> bytes:
+    """One exchange's response record and request record, each its own gzip member.
+
+    Pure (digests, headers, compression), so the crawl runs it in a worker
+    process; :meth:`WarcWriter.write_records` appends the result.
+    """
+    builder = _record_builder()
+    utc = (date or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    warc_date = datetime_to_iso_date(utc, use_micros=True)
+    response_headers = {"WARC-Date": warc_date}
+    if ip_address:
+        response_headers["WARC-IP-Address"] = ip_address
+    response_record = builder.create_warc_record(
+        url,
+        "response",
+        payload=io.BytesIO(response.body),
+        length=len(response.body),
+        warc_headers_dict=response_headers,
+        http_headers=response._warcio_headers(is_request=False),
+    )
+    request_record = builder.create_warc_record(
+        url,
+        "request",
+        payload=io.BytesIO(request.body),
+        length=len(request.body),
+        warc_headers_dict={"WARC-Date": warc_date},
+        http_headers=request._warcio_headers(is_request=True),
+    )
+    request_record.rec_headers.add_header(
+        "WARC-Concurrent-To", response_record.rec_headers.get_header("WARC-Record-ID")
+    )
+    return _gzip_record(response_record, warcinfo_id) + _gzip_record(request_record, warcinfo_id)
 
 
 def complete_length(path: str | os.PathLike[str]) -> int:
@@ -362,14 +411,15 @@ class WarcCaptureMiddleware:
         max_size: int = 1_000_000_000,
         listings: bool = True,
         info: dict[str, str] | None = None,
+        workers: WorkerProcesses | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.stats = stats
         self.max_size = max_size
         self.listings = listings
         self.info = info or {}
+        self.workers = workers or WorkerProcesses(0)
         self.writer: WarcWriter | None = None
-        self._thread: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -385,6 +435,7 @@ class WarcCaptureMiddleware:
             max_size=settings.getint("TAZARCHIVE_WARC_MAX_SIZE"),
             listings=settings.getbool("TAZARCHIVE_WARC_LISTINGS"),
             info=warcinfo_fields(settings),
+            workers=crawler_workers(crawler),
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -394,14 +445,8 @@ class WarcCaptureMiddleware:
         self.writer = WarcWriter(
             self.directory, f"tazarchive-{spider.name}", max_size=self.max_size, info=self.info
         )
-        # Compressing and writing in a thread: zlib, hashing and the disk do not
-        # hold the GIL, so the crawl goes on meanwhile. One thread keeps records in order.
-        self._thread = ThreadPoolExecutor(1, "tazarchive-warc")
 
     def spider_closed(self, spider: Any) -> None:
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
-            self._thread = None
         if self.writer is not None:
             self.writer.close()
             self.stats.set_value("tazarchive/warc/files", len(self.writer.paths))
@@ -412,39 +457,33 @@ class WarcCaptureMiddleware:
             return response  # HttpCacheMiddleware's copies were not fetched now
         if not self.listings and urls.article_id(response.url) is None:
             return response
-        exchange = (
-            response.url,
-            request_message(request),
-            response_message(response),
-            str(response.ip_address) if response.ip_address else None,
-        )
+        url, ip_address = response.url, str(response.ip_address) if response.ip_address else None
+        exchange = (url, request_message(request), response_message(response))
+        date = datetime.now(UTC)
         try:
-            loop = running_loop()
-            if self._thread is not None and loop is not None:
-                records, size = await loop.run_in_executor(self._thread, _write, writer, *exchange)
-            else:  # no asyncio loop to wait on (another Twisted reactor): write here
-                records, size = _write(writer, *exchange)
+            warcinfo_id = writer.open()
+            # Digests and compression in a worker process; the append stays here.
+            data = await self.workers.run(
+                exchange_records,
+                *exchange,
+                date=date,
+                ip_address=ip_address,
+                warcinfo_id=warcinfo_id,
+            )
+            if writer.open() != warcinfo_id:  # the file rotated meanwhile: name the new one
+                data = exchange_records(
+                    *exchange, date=date, ip_address=ip_address, warcinfo_id=writer.open()
+                )
+            writer.write_records(data, 2)
         except OSError as exc:  # disk full, …: keep crawling, but say so loudly
-            logger.error("WARC capture of %s failed: %s", response.url, exc)
+            logger.error("WARC capture of %s failed: %s", url, exc)
             self.stats.inc_value("tazarchive/warc/errors")
             return response
         self.stats.inc_value("tazarchive/warc/responses")
-        self.stats.inc_value("tazarchive/warc/records", records)
-        self.stats.inc_value("tazarchive/warc/bytes", size)
+        # The writer's totals: they include each file's warcinfo record.
+        self.stats.set_value("tazarchive/warc/records", writer.records)
+        self.stats.set_value("tazarchive/warc/bytes", writer.bytes)
         return response
-
-
-def _write(
-    writer: WarcWriter,
-    url: str,
-    request: HttpMessage,
-    response: HttpMessage,
-    ip_address: str | None,
-) -> tuple[int, int]:
-    """Write one exchange; the number of records and bytes it added."""
-    records, size = writer.records, writer.bytes
-    writer.write_exchange(url, request, response, ip_address=ip_address)
-    return writer.records - records, writer.bytes - size
 
 
 def warcinfo_fields(settings: BaseSettings) -> dict[str, str]:

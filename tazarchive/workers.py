@@ -30,6 +30,7 @@ import struct
 import subprocess
 import sys
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -104,6 +105,11 @@ class _ResultReader(asyncio.Protocol):
 class WorkerProcesses:
     """Run pure functions in ``processes`` worker processes; 0 runs them inline.
 
+    Each worker has at most ``in_flight`` calls sent to it; the others wait in
+    this process, calls made with :meth:`run_first` ahead of those made with
+    :meth:`run`. (A pipe buffer of waiting calls would be copied over and over
+    as it drains, and would keep dump writes behind every page fetched since.)
+
     A worker that dies (killed, out of memory, a crash in C code) is replaced,
     and each call it had not answered is tried once more on another worker; a
     call whose second try dies too raises :class:`WorkerCrashed`.
@@ -112,15 +118,22 @@ class WorkerProcesses:
     Stats: ``tazarchive/workers/calls``, ``tazarchive/workers/restarts``.
     """
 
-    def __init__(self, processes: int, stats: StatsCollector | None = None) -> None:
+    def __init__(
+        self, processes: int, stats: StatsCollector | None = None, *, in_flight: int = 32
+    ) -> None:
         if processes < 0:
             raise ValueError(f"processes must be >= 0, not {processes}")
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be >= 1, not {in_flight}")
         self.processes = processes
         self.stats = stats
+        self.in_flight = in_flight
         self._workers: list[_Worker] = []
         self._retired: list[_Worker] = []  # dead ones, reaped at close
-        self._resending: set[asyncio.Future[None]] = set()
-        self._starting: asyncio.Lock | None = None
+        self._first: deque[_Call] = deque()  # waiting calls, sent before _waiting's
+        self._waiting: deque[_Call] = deque()
+        self._starting: asyncio.Future[None] | None = None
+        self._restarting: asyncio.Future[None] | None = None
         self._call_ids = itertools.count()
         self._closed = False
 
@@ -134,17 +147,15 @@ class WorkerProcesses:
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` in a worker process (inline when there are none)."""
-        if self.inline or running_loop() is None:
-            # No asyncio loop to read the pipes (another Twisted reactor): run here.
-            return function(*args, **kwargs)
-        if self._closed:
-            raise RuntimeError("the worker processes are closed")
-        call = _Call(asyncio.get_running_loop().create_future(), function, args, kwargs)
-        await self._send(call)
-        if self.stats is not None:
-            self.stats.inc_value(STAT_CALLS)
-        result: T = await call.future
-        return result
+        return await self._run(function, args, kwargs, first=False)
+
+    async def run_first(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Like :meth:`run`, but sent ahead of the calls :meth:`run` left waiting.
+
+        For work that lets an item leave the crawl (its dump write): finished
+        pages then do not wait behind every page fetched since.
+        """
+        return await self._run(function, args, kwargs, first=True)
 
     async def start(self) -> None:
         """Start the worker processes now (else on the first call).
@@ -153,32 +164,91 @@ class WorkerProcesses:
         the spider opens, that overlaps the first fetches.
         """
         if not self.inline and not self._closed and running_loop() is not None:
-            await self._least_busy()
+            await self._start_missing()
+
+    async def close(self) -> None:
+        """Stop the workers once every call made so far is answered."""
+        self._closed = True
+        outstanding = [c.future for c in (*self._first, *self._waiting)] + [
+            c.future for w in self._workers for c in w.pending.values()
+        ]
+        if outstanding:
+            await asyncio.wait(outstanding, timeout=_CLOSE_TIMEOUT)
+        workers, self._workers = self._workers + self._retired, []
+        self._retired = []
+        for call in (*self._first, *self._waiting):
+            call.future.cancel()  # never sent: no worker took them in time
+        self._first.clear()
+        self._waiting.clear()
+        for worker in workers:
+            if worker.writer is not None:
+                worker.writer.close()  # EOF on its stdin: it exits after its last answer
+        exits = [worker.exited for worker in workers if not worker.exited.done()]
+        if exits:
+            await asyncio.wait(exits, timeout=_CLOSE_TIMEOUT)
+        for worker in workers:
+            if worker.process.poll() is None and not worker.exited.done():
+                worker.process.kill()
+            worker.process.wait()
 
     # --- crawl process side ----------------------------------------------------
 
-    async def _send(self, call: _Call) -> None:
-        worker = await self._least_busy()
+    async def _run(
+        self, function: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], first: bool
+    ) -> T:
+        if self.inline or running_loop() is None:
+            # No asyncio loop to read the pipes (another Twisted reactor): run here.
+            return function(*args, **kwargs)
         if self._closed:
             raise RuntimeError("the worker processes are closed")
+        call = _Call(asyncio.get_running_loop().create_future(), function, args, kwargs)
+        (self._first if first else self._waiting).append(call)
+        if self.stats is not None:
+            self.stats.inc_value(STAT_CALLS)
+        if len(self._workers) < self.processes:
+            await self._start_missing()
+        self._dispatch()
+        result: T = await call.future
+        return result
+
+    def _dispatch(self) -> None:
+        """Send waiting calls to workers with room, the least busy first."""
+        while self._first or self._waiting:
+            worker = min(self._workers, key=lambda w: len(w.pending), default=None)
+            if worker is None or len(worker.pending) >= self.in_flight:
+                return
+            call = (self._first or self._waiting).popleft()
+            if not call.future.done():  # not cancelled meanwhile
+                self._send(worker, call)
+
+    def _send(self, worker: _Worker, call: _Call) -> None:
         call_id = next(self._call_ids)
-        payload = pickle.dumps(
-            (call_id, call.function, call.args, call.kwargs), protocol=_PICKLE_PROTOCOL
-        )
+        try:
+            payload = pickle.dumps(
+                (call_id, call.function, call.args, call.kwargs), protocol=_PICKLE_PROTOCOL
+            )
+        except Exception as error:  # an argument that cannot be sent fails its call alone
+            call.future.set_exception(error)
+            return
         worker.pending[call_id] = call
         assert worker.writer is not None
         worker.writer.write(_HEADER.pack(len(payload)) + payload)
 
-    async def _least_busy(self) -> _Worker:
-        if len(self._workers) < self.processes or not all(w.alive for w in self._workers):
-            if self._starting is None:
-                self._starting = asyncio.Lock()
-            async with self._starting:  # calls that arrive meanwhile wait, not start more
-                self._retired += [w for w in self._workers if not w.alive]
-                self._workers = [w for w in self._workers if w.alive]
-                while len(self._workers) < self.processes:
-                    self._workers.append(await self._start_worker())
-        return min(self._workers, key=lambda w: len(w.pending))
+    async def _start_missing(self) -> None:
+        """Start workers until there are ``processes``; concurrent callers wait for one start."""
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start_workers())
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        finally:
+            if self._starting is starting and starting.done():
+                self._starting = None
+
+    async def _start_workers(self) -> None:
+        while len(self._workers) < self.processes and not self._closed:
+            self._workers.append(await self._start_worker())
+        self._dispatch()
 
     async def _start_worker(self) -> _Worker:
         process = subprocess.Popen(
@@ -201,12 +271,12 @@ class WorkerProcesses:
         call = worker.pending.pop(call_id, None)
         for record in records:
             logging.getLogger(record.name).handle(record)
-        if call is None or call.future.done():
-            return
-        if ok:
-            call.future.set_result(value)
-        else:
-            call.future.set_exception(value)
+        if call is not None and not call.future.done():
+            if ok:
+                call.future.set_result(value)
+            else:
+                call.future.set_exception(value)
+        self._dispatch()
 
     def _lost(self, worker: _Worker) -> None:
         """The worker's stdout closed: it exited, or it died."""
@@ -217,20 +287,21 @@ class WorkerProcesses:
             worker.writer.close()
         orphans = list(worker.pending.values())
         worker.pending.clear()
+        if worker in self._workers:
+            self._workers.remove(worker)
+            self._retired.append(worker)
         if self._closed:
             for call in orphans:
-                if not call.future.done():
-                    call.future.cancel()
+                call.future.cancel()
             return
-        code = worker.process.poll()
         logger.warning(
             "A worker process died (exit status %s) with %d calls unanswered; starting another",
-            code,
+            worker.process.poll(),
             len(orphans),
         )
         if self.stats is not None:
             self.stats.inc_value(STAT_RESTARTS)
-        for call in orphans:
+        for call in reversed(orphans):  # ahead of all waiting calls, in their order
             if call.future.done():
                 continue
             if call.attempt >= 2:
@@ -240,32 +311,22 @@ class WorkerProcesses:
                 )
                 continue
             call.attempt += 1
-            task = asyncio.ensure_future(self._resend(call))
-            self._resending.add(task)  # the loop keeps only weak references to tasks
-            task.add_done_callback(self._resending.discard)
+            self._first.appendleft(call)
+        if self._first or self._waiting:
+            # The loop keeps only weak references to tasks: the future does.
+            self._restarting = asyncio.ensure_future(self._start_missing())
+            self._restarting.add_done_callback(self._restarted)
 
-    async def _resend(self, call: _Call) -> None:
-        try:
-            await self._send(call)
-        except Exception as error:  # cannot start a worker: the call fails, loudly
+    def _restarted(self, task: asyncio.Future[None]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is None or self._workers:
+            return
+        # No worker runs and none starts: the waiting calls fail instead of hanging.
+        logger.error("Could not start a worker process: %s", error)
+        while self._first or self._waiting:
+            call = (self._first or self._waiting).popleft()
             if not call.future.done():
                 call.future.set_exception(error)
-
-    async def close(self) -> None:
-        """Stop the workers once they answered the calls already sent."""
-        self._closed = True
-        workers, self._workers = self._workers + self._retired, []
-        self._retired = []
-        for worker in workers:
-            if worker.writer is not None:
-                worker.writer.close()  # EOF on its stdin: it exits after its last answer
-        exits = [worker.exited for worker in workers if not worker.exited.done()]
-        if exits:
-            await asyncio.wait(exits, timeout=_CLOSE_TIMEOUT)
-        for worker in workers:
-            if worker.process.poll() is None and not worker.exited.done():
-                worker.process.kill()
-            worker.process.wait()
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:

@@ -40,6 +40,7 @@ from tazarchive.warc import (
     warc_files,
     warc_name,
 )
+from tazarchive.workers import WorkerProcesses
 from tests.conftest import REPO
 
 PYTHON = sys.executable
@@ -901,3 +902,39 @@ def test_reparse_spider_yields_articles_of_archived_article_pages_only(tmp_path:
     assert stats["tazarchive/reparse/skipped"] == 2
     assert stats["tazarchive/reparse/pages"] == 2
     assert stats["tazarchive/extract/not_article"] == 1
+
+
+class InterleavingWorkers(WorkerProcesses):
+    """Inline calls that let the loop run first: other captures go on meanwhile."""
+
+    async def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0)
+        return function(*args, **kwargs)
+
+
+def test_records_built_while_their_file_rotated_name_the_file_they_land_in(
+    tmp_path: Path,
+) -> None:
+    middleware, _ = capture(tmp_path, TAZARCHIVE_WARC_MAX_SIZE=1)  # every pair rotates
+    middleware.workers = InterleavingWorkers(0)
+
+    async def capture_all() -> None:
+        await asyncio.gather(
+            *(
+                middleware.process_response(*fetched(f"http://127.0.0.1:1/!60000{n}/"))
+                for n in range(4)
+            )
+        )
+
+    asyncio.run(capture_all())
+    middleware.spider_closed(None)
+    files = sorted((tmp_path / "warc").iterdir())
+    assert len(files) == 4
+    for path in files:
+        with path.open("rb") as stream:
+            records = list(ArchiveIterator(stream))
+        warcinfo, *rest = records
+        assert warcinfo.rec_type == "warcinfo"
+        assert [r.rec_type for r in rest] == ["response", "request"]
+        own = warcinfo.rec_headers.get_header("WARC-Record-ID")
+        assert [r.rec_headers.get_header("WARC-Warcinfo-ID") for r in rest] == [own, own]

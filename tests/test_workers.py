@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import pickle
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,15 @@ def unpicklable_result() -> Any:
 
 
 def with_workers(
-    processes: int, test: Callable[[WorkerProcesses], Awaitable[Any]], stats: Any = None
+    processes: int,
+    test: Callable[[WorkerProcesses], Awaitable[Any]],
+    stats: Any = None,
+    in_flight: int = 2,
 ) -> Any:
     """Run ``test`` on a fresh pool inside an asyncio loop, closing the pool after."""
 
     async def main() -> Any:
-        workers = WorkerProcesses(processes, stats)
+        workers = WorkerProcesses(processes, stats, in_flight=in_flight)
         try:
             return await test(workers)
         finally:
@@ -211,3 +215,37 @@ def test_the_crawler_shares_one_pool_sized_by_its_setting() -> None:
 def test_a_negative_process_count_is_refused() -> None:
     with pytest.raises(ValueError, match="processes"):
         WorkerProcesses(-1)
+
+
+_CALLS_RUN: list[str] = []  # in the worker process: the order calls ran in
+
+
+def record_call(name: str, seconds: float = 0.0) -> list[str]:
+    time.sleep(seconds)
+    _CALLS_RUN.append(name)
+    return list(_CALLS_RUN)
+
+
+def test_run_first_calls_overtake_the_calls_waiting_to_be_sent() -> None:
+    async def test(workers: WorkerProcesses) -> list[str]:
+        await workers.start()
+        busy = asyncio.ensure_future(workers.run(record_call, "busy", 0.3))
+        later = [asyncio.ensure_future(workers.run(record_call, f"page{n}")) for n in range(3)]
+        await asyncio.sleep(0.05)  # all four wait or run; now a dump write arrives
+        first = asyncio.ensure_future(workers.run_first(record_call, "dump"))
+        await asyncio.gather(busy, first, *later)
+        return later[-1].result()
+
+    assert with_workers(1, test, in_flight=1) == ["busy", "dump", "page0", "page1", "page2"]
+
+
+def test_no_worker_gets_more_calls_than_in_flight_at_once() -> None:
+    async def test(workers: WorkerProcesses) -> list[int]:
+        await workers.start()
+        calls = [asyncio.ensure_future(workers.run(pid_and_sum, n)) for n in range(40)]
+        await asyncio.sleep(0)
+        sent = [len(worker.pending) for worker in workers._workers]
+        await asyncio.gather(*calls)
+        return sent
+
+    assert with_workers(2, test, in_flight=3) == [3, 3]
