@@ -14,11 +14,15 @@ Both run as ``scrapy`` subprocesses from the repo with the same concurrency
 and the replica's politeness overrides (no delay, no AutoThrottle;
 robots.txt still obeyed). Pages/s = responses / Scrapy's
 ``elapsed_time_seconds``, both read from the crawl's final stats in its log.
-Prints both and the ratio full / bare (target >= 0.8).
+Prints both and the ratio full / bare (target >= 0.8). ``--rounds`` pairs
+(default 2) run interleaved, full then bare, each full crawl into a fresh
+archive; the medians are compared, and the per-round ratios show the noise.
 
 Also prints where the CPU went, per page: the crawl process with its worker
 processes (getrusage of the reaped children), and the replica (Linux: its
-/proc stat), since all three share the machine's cores.
+/proc stat), since all three share the machine's cores; and the ceiling that
+follows: cores / CPU per page estimates the most pages/s the full crawl
+could do (its start-up CPU included).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import argparse
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,6 +110,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="full + bare crawl pairs, interleaved (medians are compared)",
+    )
+    parser.add_argument(
         "--no-prerender",
         dest="prerender",
         action="store_false",
@@ -112,11 +123,11 @@ def main() -> None:
     )
     options = parser.parse_args()
 
+    runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="tazarchive-bench-") as tmp_name:
         tmp = Path(tmp_name)
         replica = ReplicaServer(Site(options.articles), mode="process", prerender=options.prerender)
         with replica as server:
-            replica_pid = server.pid
             common = {
                 "TAZARCHIVE_BASE_URL": server.base_url,
                 "DOWNLOAD_DELAY": "0",
@@ -126,41 +137,54 @@ def main() -> None:
                 "TELNETCONSOLE_ENABLED": "0",
                 "LOG_LEVEL": "INFO",
             }
-            full = _scrapy(
-                "full",
-                ["crawl", "taz"],
-                {**common, "TAZARCHIVE_OUTPUT_DIR": str(tmp / "output")},
-                tmp / "full.log",
-                replica_pid,
-            )
-            targets = [t for t in server.request_log if t != "/robots.txt"]
             url_file = tmp / "urls.txt"
-            url_file.write_text("".join(f"{server.base_url}{t}\n" for t in targets))
-            server.clear_log()
-            bare = _scrapy(
-                "bare",
-                ["runspider", "bench/bare_spider.py", "-a", f"urls={url_file}"],
-                {
-                    **common,
-                    "TAZARCHIVE_OUTPUT_DIR": str(tmp / "bare-output"),
-                    "ITEM_PIPELINES": "{}",
-                    "SPIDER_MIDDLEWARES": "{}",
-                    "FEEDS": "{}",
-                    "TAZARCHIVE_WARC_ENABLED": "0",
-                },
-                tmp / "bare.log",
-                replica_pid,
-            )
-            if len(server.request_log) < len(targets):
-                sys.exit("the bare crawl fetched fewer pages than the full one")
+            for round_ in range(options.rounds):
+                # A fresh archive each round: a known article would not be fetched again.
+                server.clear_log()
+                full = _scrapy(
+                    "full",
+                    ["crawl", "taz"],
+                    {**common, "TAZARCHIVE_OUTPUT_DIR": str(tmp / f"output-{round_}")},
+                    tmp / f"full-{round_}.log",
+                    server.pid,
+                )
+                targets = [t for t in server.request_log if t != "/robots.txt"]
+                if round_ == 0:
+                    url_file.write_text("".join(f"{server.base_url}{t}\n" for t in targets))
+                server.clear_log()
+                bare = _scrapy(
+                    "bare",
+                    ["runspider", "bench/bare_spider.py", "-a", f"urls={url_file}"],
+                    {
+                        **common,
+                        "TAZARCHIVE_OUTPUT_DIR": str(tmp / "bare-output"),
+                        "ITEM_PIPELINES": "{}",
+                        "SPIDER_MIDDLEWARES": "{}",
+                        "FEEDS": "{}",
+                        "TAZARCHIVE_WARC_ENABLED": "0",
+                    },
+                    tmp / f"bare-{round_}.log",
+                    server.pid,
+                )
+                if runs and full.responses != runs[0].responses:
+                    sys.exit("the full crawls fetched different numbers of pages")
+                if len(server.request_log) < len(targets):
+                    sys.exit("the bare crawl fetched fewer pages than the full one")
+                runs += [full, bare]
+    _report(options, runs)
 
+
+def _report(options: argparse.Namespace, runs: list[Run]) -> None:
     rendering = "prerendered" if options.prerender else "rendered while serving"
-    print(f"replica: {options.articles} articles ({rendering}), concurrency {options.concurrency}")
+    print(
+        f"replica: {options.articles} articles ({rendering}), concurrency {options.concurrency},"
+        f" {options.rounds} rounds (full, bare, full, bare, ...)"
+    )
     print(
         f"{'crawl':<6} {'pages':>7} {'items':>7} {'seconds':>8} {'pages/s':>8}"
         f" {'crawl CPU ms/page':>17} {'replica CPU ms/page':>20}"
     )
-    for run in (full, bare):
+    for run in runs:
         replica = (
             f"{1000 * run.replica_cpu / run.responses:>20.2f}"
             if run.replica_cpu is not None
@@ -171,7 +195,29 @@ def main() -> None:
             f" {run.pages_per_second:>8.1f} {1000 * run.crawl_cpu / run.responses:>17.2f}"
             f" {replica}"
         )
-    print(f"ratio full/bare: {full.pages_per_second / bare.pages_per_second:.2f} (target >= 0.8)")
+    fulls = [run for run in runs if run.name == "full"]
+    bares = [run for run in runs if run.name == "bare"]
+    full_rate = statistics.median(run.pages_per_second for run in fulls)
+    bare_rate = statistics.median(run.pages_per_second for run in bares)
+    per_round = [f.pages_per_second / b.pages_per_second for f, b in zip(fulls, bares, strict=True)]
+    print(
+        f"median pages/s: full {full_rate:.1f}, bare {bare_rate:.1f};"
+        f" per round {min(per_round):.2f}-{max(per_round):.2f}"
+    )
+    # The most the full crawl could do if all cores were busy with it and the
+    # replica, at the CPU per page it was measured to need (process start-up
+    # included, which Scrapy's elapsed time is not: on small sites it is low).
+    cores = os.cpu_count() or 1
+    cpu_per_page = statistics.median(
+        (run.crawl_cpu + (run.replica_cpu or 0.0)) / run.responses for run in fulls
+    )
+    ceiling = cores / cpu_per_page
+    print(
+        f"CPU estimate of the full crawl's ceiling: {cores} cores /"
+        f" {1000 * cpu_per_page:.2f} ms CPU per page"
+        f" = {ceiling:.0f} pages/s, ratio <= {ceiling / bare_rate:.2f}"
+    )
+    print(f"ratio full/bare: {full_rate / bare_rate:.2f} (target >= 0.8)")
 
 
 if __name__ == "__main__":

@@ -361,8 +361,11 @@ def serve(
         # print() in some library cannot corrupt a frame.
         stdout = os.fdopen(os.dup(1), "wb")
         os.dup2(2, 1)
-        # Ctrl-C reaches the crawl; it ends its workers after their last answer.
+        # Ctrl-C, or a service manager's SIGTERM to the whole group, is for the
+        # crawl: it ends its workers itself after their last answer (and a
+        # worker whose crawl died sees its stdin end, or its parent change).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         root = logging.getLogger()
         root.handlers[:] = [handler]
         root.setLevel(logging.DEBUG)
