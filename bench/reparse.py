@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -157,8 +158,28 @@ def write_warcio_gzip9(pairs: list[tuple], directory: Path) -> int:
     return len(pairs)
 
 
+def fastwarc_member(record: Any) -> bytes:
+    """The record as one gzip member: FastWARC 2's GzipWriter, or GZipStream before it.
+
+    The bench extra gets FastWARC 0.14/0.15 where fundus is installed beside it.
+    """
+    try:
+        from fastwarc.stream_io import GzipWriter
+    except ImportError:
+        from fastwarc.stream_io import BytesIOStream, GZipStream
+
+        raw = BytesIOStream()
+        stream = GZipStream(raw, compression_level=6)
+        record.write(stream, checksum_data=True)
+        stream.close()
+        return bytes(raw.getvalue())
+    buffer = io.BytesIO()
+    with GzipWriter(buffer, compression_level=6) as member:
+        record.write(member, checksum_data=True)
+    return buffer.getvalue()
+
+
 def write_fastwarc(pairs: list[tuple], directory: Path) -> int:
-    from fastwarc.stream_io import GzipWriter
     from fastwarc.warc import WarcRecord, WarcRecordType
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -174,15 +195,12 @@ def write_fastwarc(pairs: list[tuple], directory: Path) -> int:
                 head += "".join(f"{k}: {v}\r\n" for k, v in message.headers) + "\r\n"
                 block = head.encode("latin-1") + message.body
                 record = WarcRecord()
-                record.init_headers(kind, content_length=len(block))
+                record.init_headers(content_length=len(block), record_type=kind)
                 record.headers["WARC-Target-URI"] = url
                 msgtype = "response" if kind == WarcRecordType.response else "request"
                 record.headers["Content-Type"] = f"application/http; msgtype={msgtype}"
                 record.set_bytes_content(block)
-                buffer = io.BytesIO()
-                with GzipWriter(buffer, compression_level=6) as member:  # one member per record
-                    record.write(member, checksum_data=True)
-                members.append(buffer.getvalue())
+                members.append(fastwarc_member(record))  # one gzip member per record
             os.write(fd, b"".join(members))
     finally:
         os.close(fd)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import zlib
@@ -551,8 +552,9 @@ def test_reading_a_cut_file_reports_its_unreadable_tail(tmp_path: Path) -> None:
 
 # --- end to end: crawl the replica, check the WARCs, reparse them offline ----------------
 
-# Run as `python -c NO_NETWORK <args>`: scrapy's command line, in a process that
-# dies (exit 97) the moment anything opens an internet socket or resolves a name.
+# A sitecustomize module: every Python process started with it on PYTHONPATH
+# (scrapy's and the worker processes it starts) dies (exit 97) the moment it
+# opens an internet socket or resolves a name.
 NO_NETWORK = textwrap.dedent(
     """
     import os, socket, sys
@@ -567,8 +569,6 @@ NO_NETWORK = textwrap.dedent(
             os._exit(97)
 
     sys.addaudithook(forbid)
-    from scrapy.cmdline import execute
-    execute(["scrapy", *sys.argv[1:]])
     """
 )
 QUICK = [
@@ -587,9 +587,20 @@ QUICK = [
 ]
 
 
+def run_python(*args: str, offline: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in the repo; ``offline``: it and its children under NO_NETWORK."""
+    with tempfile.TemporaryDirectory(prefix="tazarchive-no-network-") as guard:
+        env = dict(os.environ)
+        if offline:
+            Path(guard, "sitecustomize.py").write_text(NO_NETWORK)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [guard, env.get("PYTHONPATH")]))
+        return subprocess.run(
+            [PYTHON, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=240
+        )
+
+
 def scrapy(*args: str, offline: bool = False) -> subprocess.CompletedProcess[str]:
-    command = [PYTHON, "-c", NO_NETWORK] if offline else [PYTHON, "-m", "scrapy.cmdline"]
-    return subprocess.run([*command, *args], cwd=REPO, capture_output=True, text=True, timeout=240)
+    return run_python("-m", "scrapy.cmdline", *args, offline=offline)
 
 
 def crawl_replica(site: object, output: Path, *extra: str) -> list[str]:
@@ -698,6 +709,18 @@ def test_the_no_network_guard_stops_a_process_that_opens_a_socket(tmp_path: Path
         result = scrapy(
             "fetch", "--nolog", f"{server.base_url}/robots.txt", offline=True,
         )  # fmt: skip
+    assert result.returncode == 97
+    assert "NETWORK USE" in result.stderr
+
+
+def test_the_no_network_guard_stops_the_child_processes_too() -> None:
+    # As the crawl's worker processes are started: a Python child of the guarded process.
+    child = "import socket; socket.create_connection(('127.0.0.1', 9))"
+    parent = (
+        "import subprocess, sys; "
+        f"sys.exit(subprocess.run([sys.executable, '-c', {child!r}]).returncode)"
+    )
+    result = run_python("-c", parent, offline=True)
     assert result.returncode == 97
     assert "NETWORK USE" in result.stderr
 
