@@ -14,7 +14,6 @@ other item pass. Stats keys are under ``tazarchive/``:
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
@@ -29,12 +28,11 @@ from zoneinfo import ZoneInfo
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.asyncio import is_asyncio_available
 
 from tazarchive.dump import GopherOptions, render
 from tazarchive.items import Article, Block, LinkSpan, article_to_dict
 from tazarchive.ledger import Ledger, content_hash, crawler_ledger
-from tazarchive.workers import WorkerProcesses, crawler_workers
+from tazarchive.workers import WorkerProcesses, crawler_workers, running_loop
 
 if TYPE_CHECKING:
     from typing import Self
@@ -458,8 +456,8 @@ class StoreDumpPipeline:
         else:
             relpath = dump_relpath(item, item.revision, self.fmt)
             data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
-            if is_asyncio_available():
-                loop = asyncio.get_running_loop()
+            loop = running_loop()
+            if loop is not None:
                 await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
             else:  # a non-asyncio reactor: no future to wait on, write here
                 write_atomic(self.output / relpath, data)

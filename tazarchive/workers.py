@@ -1,15 +1,16 @@
-"""Worker processes for the crawl's pure CPU work: extraction and dump rendering.
+"""Worker processes for the crawl's pure CPU work: extraction, WARC records, dumps.
 
 A Scrapy crawl runs in one thread, and everything Python does in that
 process shares one GIL with the reactor that does the fetching. Parsing a
-taz page and rendering its dump are pure functions of bytes and items, so
-they go to worker processes instead (``TAZARCHIVE_WORKER_PROCESSES``), and
-the crawl process only crawls. With 0 processes, or without the asyncio
-reactor, the same calls run in the crawl process itself.
+taz page, building the WARC records of an exchange and rendering and writing
+a dump are pure functions of bytes and items, so they go to worker processes
+instead (``TAZARCHIVE_WORKER_PROCESSES``), and the crawl process only crawls.
+With 0 processes, or without the asyncio reactor, the same calls run in the
+crawl process itself.
 
-Each worker is a child process (``python -m tazarchive.workers``) that reads
-calls from its stdin and writes results to its stdout, one length-prefixed
-pickle each way. The crawl's event loop reads and writes those pipes itself:
+Each worker is a child process (``python -c`` running :func:`serve`) that
+reads calls from its stdin and writes results to its stdout, one
+length-prefixed pickle each way. The crawl's event loop reads and writes those pipes itself:
 no helper threads (``concurrent.futures.ProcessPoolExecutor`` keeps two, and
 their pickling competes with the reactor for the GIL).
 
@@ -76,7 +77,6 @@ class _Worker:
     exited: asyncio.Future[None]  # done when its stdout closed (it exited or died)
     writer: asyncio.WriteTransport | None = None
     pending: dict[int, _Call] = field(default_factory=dict)
-    alive: bool = True
 
 
 class _ResultReader(asyncio.Protocol):
@@ -201,12 +201,14 @@ class WorkerProcesses:
             return function(*args, **kwargs)
         if self._closed:
             raise RuntimeError("the worker processes are closed")
+        if len(self._workers) < self.processes:
+            await self._start_missing()  # raises if no worker can start: nothing queued
+            if self._closed:
+                raise RuntimeError("the worker processes are closed")
         call = _Call(asyncio.get_running_loop().create_future(), function, args, kwargs)
         (self._first if first else self._waiting).append(call)
         if self.stats is not None:
             self.stats.inc_value(STAT_CALLS)
-        if len(self._workers) < self.processes:
-            await self._start_missing()
         self._dispatch()
         result: T = await call.future
         return result
@@ -280,7 +282,6 @@ class WorkerProcesses:
 
     def _lost(self, worker: _Worker) -> None:
         """The worker's stdout closed: it exited, or it died."""
-        worker.alive = False
         if not worker.exited.done():
             worker.exited.set_result(None)
         if worker.writer is not None:

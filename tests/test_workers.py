@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import pickle
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -210,6 +211,16 @@ def test_the_crawler_shares_one_pool_sized_by_its_setting() -> None:
     workers = crawler_workers(crawler)
     assert workers is crawler_workers(crawler)
     assert workers.processes == 3
+
+
+def test_a_worker_that_cannot_start_fails_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python3")
+
+    async def test(workers: WorkerProcesses) -> None:
+        await workers.run(pid_and_sum, 1)
+
+    with pytest.raises(FileNotFoundError):
+        with_workers(1, test)
 
 
 def test_a_negative_process_count_is_refused() -> None:
