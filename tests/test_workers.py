@@ -223,6 +223,21 @@ def test_a_worker_that_cannot_start_fails_the_call(monkeypatch: pytest.MonkeyPat
         with_workers(1, test)
 
 
+def test_workers_import_from_the_sys_path_the_crawl_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # scrapyd puts the project's egg on sys.path at run time, not in PYTHONPATH.
+    (tmp_path / "only_on_sys_path.py").write_text("def origin():\n    return __file__\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    import only_on_sys_path
+
+    async def test(workers: WorkerProcesses) -> str:
+        return await workers.run(only_on_sys_path.origin)
+
+    assert with_workers(1, test) == str(tmp_path / "only_on_sys_path.py")
+
+
 def test_a_negative_process_count_is_refused() -> None:
     with pytest.raises(ValueError, match="processes"):
         WorkerProcesses(-1)
