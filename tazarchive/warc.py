@@ -19,6 +19,7 @@ ending a file with a warning at a truncated last record.
 from __future__ import annotations
 
 import fcntl
+import functools
 import io
 import logging
 import os
@@ -128,11 +129,6 @@ class WarcWriter:
             return None
         return self.paths[-1].with_name(self.paths[-1].name + OPEN_SUFFIX)
 
-    @property
-    def warcinfo_id(self) -> str:
-        """The WARC-Record-ID of the current file's warcinfo record ("" when none is open)."""
-        return self._warcinfo_id if self._fd is not None else ""
-
     def open(self) -> str:
         """Open the first (or, after rotation, the next) file if none is open.
 
@@ -221,13 +217,10 @@ class WarcWriter:
         os.replace(path.with_name(path.name + OPEN_SUFFIX), path)
 
 
-_BUILDERS: list[Any] = []  # this process's warcio record builder, made on first use
-
-
+@functools.cache
 def _record_builder() -> Any:
-    if not _BUILDERS:
-        _BUILDERS.append(_WarcioWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION))
-    return _BUILDERS[0]
+    """This process's warcio record builder (its output buffer is set per record)."""
+    return _WarcioWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION)
 
 
 def _gzip_record(record: Any, warcinfo_id: str) -> bytes:

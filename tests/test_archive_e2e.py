@@ -80,6 +80,11 @@ def _jsonl_records(output: Path) -> list[dict[str, Any]]:
     return records
 
 
+def _dump_count(output: Path) -> int:
+    """How many dump files are on disk (cheap enough to poll)."""
+    return sum(1 for _ in (output / "dumps").rglob("*.txt"))
+
+
 def _article_requests(server: ReplicaServer) -> list[str]:
     return [target for target in server.request_log if ARTICLE_PATH.search(target)]
 
@@ -167,12 +172,12 @@ def test_sigkilled_crawls_leave_no_partial_file_and_the_next_run_completes_the_a
             # of dumps more than the last run left are on disk, plus a random
             # fraction of a second. (Dumps trail the fetching by the pages in
             # the worker process's queue, so pages served would be too early.)
-            stored = len(_dumps(killed))
+            stored = _dump_count(killed)
             dumps = stored + rng.randint(3, 25)
             deadline = time.monotonic() + 60
             while (
                 process.poll() is None
-                and len(list((killed / "dumps").rglob("*.txt"))) < dumps
+                and _dump_count(killed) < dumps
                 and time.monotonic() < deadline
             ):
                 time.sleep(0.005)

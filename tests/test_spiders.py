@@ -80,11 +80,7 @@ def listing_page(ids: list[str], *, next_href: str | None, pages: int | None = N
 
 def started(spider: Spider) -> list[Request]:
     """What the spider's async start() yields."""
-
-    async def collect() -> list[Request]:
-        return [request async for request in spider.start()]
-
-    return asyncio.run(collect())
+    return callback_output(spider.start())
 
 
 def requests_of(results: Any) -> list[Request]:
@@ -92,7 +88,7 @@ def requests_of(results: Any) -> list[Request]:
 
 
 def callback_output(results: AsyncIterator[Any]) -> list[Any]:
-    """Everything an (async generator) spider callback yields, in order."""
+    """Everything an async generator (a spider callback, start()) yields, in order."""
 
     async def collect() -> list[Any]:
         return [result async for result in results]
