@@ -29,7 +29,8 @@ from tazarchive.exporters import ArticleJsonLinesExporter
 from tazarchive.extract import extract_article, extract_listing
 from tazarchive.items import Article
 from tazarchive.ledger import content_hash
-from tazarchive.pipelines import normalise_article, store_dump, write_atomic
+from tazarchive.normalise import normalise_article
+from tazarchive.pipelines import store_dump, write_atomic
 from tazarchive.replica import Site
 from tazarchive.replica.server import respond
 from tazarchive.warc import HttpMessage, exchange_records

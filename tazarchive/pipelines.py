@@ -14,13 +14,10 @@ other item pass. Stats keys are under ``tazarchive/``:
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import os
 import re
-import unicodedata
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +27,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from tazarchive.dump import GopherOptions, render
-from tazarchive.items import Article, Block, LinkSpan, article_to_dict
+from tazarchive.items import Article, article_to_dict
 from tazarchive.ledger import Ledger, content_hash, crawler_ledger
+from tazarchive.normalise import normalise_article
 from tazarchive.workers import WorkerProcesses, crawler_workers, running_loop
 
 if TYPE_CHECKING:
@@ -55,153 +53,6 @@ def output_dir(settings: BaseSettings) -> Path:
 
 
 # --- normalise ------------------------------------------------------------------
-
-# Invisible characters the dumps never carry (FORMAT.md): soft hyphen, zero-width
-# space, and the zero-width no-break space (a stray BOM).
-INVISIBLE_CHARACTERS = frozenset("\u00ad\u200b\ufeff")
-# A single no-break space is typography ("5\u00a0km"); kept unless part of a run.
-KEPT_SPACES = frozenset("\u00a0\u202f")
-
-
-# Whatever the spacing rules below would change in an NFC text: an invisible
-# character, whitespace other than a space or a kept no-break space, a run of
-# whitespace, whitespace at either end. Most extracted text has none of them.
-_SPACING_TO_FIX = re.compile(r"[\u00ad\u200b\ufeff]|[^\S \u00a0\u202f]|\s\s|\A\s|\s\Z")
-# A whitespace run as the character loop sees it: whitespace, then any
-# whitespace and invisible characters up to the next visible one.
-_SPACE_RUN = re.compile(r"\s[\s\u00ad\u200b\ufeff]*")
-_DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
-_KEPT_SPACES_TEXT = "".join(sorted(KEPT_SPACES))
-
-
-def _compose_pieces(text: str, bounds: Sequence[int]) -> tuple[str, dict[int, int]]:
-    """NFC applied piecewise between ``bounds``, and where each bound lands."""
-    if len(bounds) <= 2:
-        nfc = unicodedata.normalize("NFC", text)
-        return nfc, {0: 0, len(text): len(nfc)}
-    composed: list[str] = []
-    composed_at: dict[int, int] = {}
-    length = 0
-    for start, end in itertools.pairwise(bounds):
-        composed_at[start] = length
-        piece = unicodedata.normalize("NFC", text[start:end])
-        composed.append(piece)
-        length += len(piece)
-    composed_at[len(text)] = length
-    return "".join(composed), composed_at
-
-
-def _collapse_spaces_mapped(nfc: str) -> tuple[str, list[int]]:
-    """Drop invisible characters, collapse and trim whitespace; where each index lands."""
-    out: list[str] = []
-    out_at = [0] * (len(nfc) + 1)
-    pending_space = False
-    i = 0
-    while i < len(nfc):
-        char = nfc[i]
-        if char.isspace():
-            run_end = i
-            while run_end < len(nfc) and (
-                nfc[run_end].isspace() or nfc[run_end] in INVISIBLE_CHARACTERS
-            ):
-                run_end += 1
-            run = [c for c in nfc[i:run_end] if c not in INVISIBLE_CHARACTERS]
-            if len(run) == 1 and run[0] in KEPT_SPACES and out:
-                for j in range(i, run_end):
-                    out_at[j] = len(out)
-                out.append(run[0])
-            else:
-                for j in range(i, run_end):
-                    out_at[j] = len(out) + (1 if j > i and out else 0)
-                pending_space = True
-            i = run_end
-            continue
-        out_at[i] = len(out) + (1 if pending_space and out else 0)
-        if char not in INVISIBLE_CHARACTERS:
-            if pending_space and out:
-                out.append(" ")
-            pending_space = False
-            out.append(char)
-        i += 1
-    while out and out[-1] in KEPT_SPACES:
-        out.pop()
-    out_at[len(nfc)] = len(out)
-    return "".join(out), out_at
-
-
-def _normalise_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int, int]]:
-    """Normalise ``text`` and map each of ``offsets`` (code points) into the result.
-
-    NFC is applied piecewise between the offsets, so each offset keeps a place;
-    then invisible characters go and whitespace runs become one space, trimmed
-    at both ends.
-    """
-    bounds = sorted({0, len(text), *(o for o in offsets if 0 <= o <= len(text))})
-    nfc, composed_at = _compose_pieces(text, bounds)
-    if not _SPACING_TO_FIX.search(nfc):
-        # Nothing to drop or collapse: every index stays where NFC put it.
-        return nfc, {o: composed_at[o] for o in bounds}
-    result, out_at = _collapse_spaces_mapped(nfc)
-    mapping = {o: min(out_at[composed_at[o]], len(result)) for o in bounds}
-    return result, mapping
-
-
-def _single_space(run: re.Match[str]) -> str:
-    kept = run.group().translate(_DROP_INVISIBLE)
-    return kept if len(kept) == 1 and kept in KEPT_SPACES else " "
-
-
-def normalise_text(text: str) -> str:
-    """FORMAT.md's character rules: NFC, no soft hyphens / zero-width spaces, one space."""
-    nfc = unicodedata.normalize("NFC", text)
-    if not _SPACING_TO_FIX.search(nfc):
-        return nfc
-    # The character loop's result without its index map: each run becomes its
-    # lone kept no-break space or one space, the invisible rest goes, the ends
-    # lose their spaces (a leading or trailing run never survives the loop).
-    collapsed = _SPACE_RUN.sub(_single_space, nfc).translate(_DROP_INVISIBLE)
-    return collapsed.strip(" " + _KEPT_SPACES_TEXT)
-
-
-def normalise_block(block: Block) -> Block:
-    """The block with its text normalised and its link spans moved along with it."""
-    offsets = [o for span in block.links for o in (span.start, span.end)]
-    text, mapping = _normalise_mapped(block.text, offsets)
-    spans = []
-    for span in block.links:
-        start = mapping.get(span.start, 0)
-        end = max(start, mapping.get(span.end, len(text)))
-        # A link's own edge spaces stay outside it.
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        spans.append(LinkSpan(start, end, span.n))
-    return Block(text, block.kind, spans)
-
-
-def normalise_article(article: Article) -> Article:
-    """Apply :func:`normalise_text` to every text field of the article, in place."""
-    article.title = normalise_text(article.title)
-    article.topline = normalise_text(article.topline)
-    article.teaser = normalise_text(article.teaser)
-    for author in article.authors:
-        author.name = normalise_text(author.name)
-    if article.picture is not None:
-        article.picture.caption = normalise_text(article.picture.caption)
-        article.picture.credit = normalise_text(article.picture.credit)
-    blocks = [normalise_block(block) for block in article.body]
-    # An emptied block would be a stray blank line; one holding a link keeps its place.
-    article.body = [b for b in blocks if b.text or b.links]
-    for link in article.links:
-        link.text = normalise_text(link.text)
-    for tag in article.tags:
-        tag.name = normalise_text(tag.name)
-    for related in article.related:
-        related.topline = normalise_text(related.topline)
-        related.title = normalise_text(related.title)
-        related.teaser = normalise_text(related.teaser)
-    return article
 
 
 class NormalisePipeline:

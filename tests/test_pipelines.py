@@ -36,13 +36,15 @@ from tazarchive.pipelines import (
     NormalisePipeline,
     StoreDumpPipeline,
     ValidatePipeline,
+    dump_relpath,
+    write_atomic,
+)
+from tazarchive.normalise import (
     _collapse_spaces_mapped,
     _compose_pieces,
     _normalise_mapped,
-    dump_relpath,
     normalise_block,
     normalise_text,
-    write_atomic,
 )
 
 REPO = Path(__file__).resolve().parent.parent
