@@ -14,23 +14,22 @@ other item pass. Stats keys are under ``tazarchive/``:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
+from tazarchive.archive import append_line, dump_relpath, write_atomic
 from tazarchive.dump import GopherOptions, render
 from tazarchive.items import Article, article_to_dict
 from tazarchive.ledger import Ledger, content_hash, crawler_ledger
 from tazarchive.normalise import normalise_article
-from tazarchive.workers import WorkerProcesses, crawler_workers, running_loop
 
 if TYPE_CHECKING:
     from typing import Self
@@ -41,10 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Dumps are filed by publication month in taz's own time zone.
-ARCHIVE_TIMEZONE = ZoneInfo("Europe/Berlin")
-UNDATED_FOLDER = "undated"
-DUMP_SUFFIXES = {"seed": ".txt", "text": ".txt", "gophermap": ".gph"}
 SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*")
 
 
@@ -78,16 +73,6 @@ def rejection_reason(article: Article) -> str | None:
     if not any(block.text.strip() for block in article.body):
         return "empty_body"
     return None
-
-
-def append_line(path: Path, line: str) -> None:
-    """Append one line with a single os.write, so a killed process leaves no partial line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
-    finally:
-        os.close(fd)
 
 
 class ValidatePipeline:
@@ -195,40 +180,6 @@ class DedupPipeline:
 # --- store ----------------------------------------------------------------------
 
 
-def dump_relpath(article: Article, revision: int | None, fmt: str = "seed") -> str:
-    """Where a revision's dump lives, relative to the output folder.
-
-    ``dumps/YYYY/MM/<id>.txt`` (publication month, Europe/Berlin) for revision
-    1, ``<id>.r<N>.txt`` beside it for revision N ≥ 2; ``dumps/undated/…``
-    without a publication date. Files are never overwritten with other content.
-    """
-    if article.published is not None:
-        local = article.published.astimezone(ARCHIVE_TIMEZONE)
-        folder = f"dumps/{local.year:04d}/{local.month:02d}"
-    else:
-        folder = f"dumps/{UNDATED_FOLDER}"
-    suffix = DUMP_SUFFIXES.get(fmt, ".txt")
-    revision_part = f".r{revision}" if revision and revision > 1 else ""
-    return f"{folder}/{article.id}{revision_part}{suffix}"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` so that it is either absent/old or complete: temp file + fsync + rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A fixed temp name (one writer per archive: the lock): what a killed run
-    # leaves is overwritten when the next run stores that article again.
-    temp = path.with_name(f".{path.name}.tmp")
-    try:
-        with temp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def gopher_options(settings: BaseSettings) -> GopherOptions:
     """The TAZARCHIVE_GOPHER_* settings; GopherOptions' defaults where a setting is missing."""
     default = GopherOptions()
@@ -251,14 +202,12 @@ def store_dump(
 class StoreDumpPipeline:
     """Write each article's dump under the output folder, atomically.
 
-    Rendering and the write (temp file, fsync, rename) run in the crawl's
-    worker processes (:mod:`tazarchive.workers`), or, without any, the write
-    runs in one writer thread; either way the crawl goes on while the disk
-    syncs, and the item moves on (to the feed export and the ledger commit)
-    only once its dump is on disk. One path is never written twice at once:
-    the ledger gives every stored revision its own path.
+    The write (temp file, fsync, rename) runs in one writer thread, so the
+    crawl goes on while the disk syncs, and the item moves on (to the feed
+    export and the ledger commit) only once its dump is on disk. One path is
+    never written twice at once: the ledger gives every revision its own path.
     Settings: TAZARCHIVE_STORE_DUMPS (off → NotConfigured), TAZARCHIVE_OUTPUT_DIR,
-    TAZARCHIVE_DUMP_FORMAT, TAZARCHIVE_WORKER_PROCESSES. Stats: ``tazarchive/dumps/written``.
+    TAZARCHIVE_DUMP_FORMAT. Stats: ``tazarchive/dumps/written``.
     """
 
     def __init__(
@@ -268,14 +217,12 @@ class StoreDumpPipeline:
         stats: StatsCollector,
         ledger: Ledger | None = None,
         gopher: GopherOptions | None = None,
-        workers: WorkerProcesses | None = None,
     ) -> None:
         self.output = output
         self.fmt = fmt
         self.stats = stats
         self.ledger = ledger
         self.gopher = gopher
-        self.workers = workers or WorkerProcesses(0)
         self._writer = ThreadPoolExecutor(1, "tazarchive-dumps")
 
     @classmethod
@@ -294,24 +241,15 @@ class StoreDumpPipeline:
             crawler.stats,
             ledger,
             gopher_options(settings),
-            crawler_workers(crawler),
         )
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        if not self.workers.inline:
-            relpath = await self.workers.run_first(
-                store_dump, self.output, item, self.fmt, self.gopher
-            )
-        else:
-            relpath = dump_relpath(item, item.revision, self.fmt)
-            data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
-            loop = running_loop()
-            if loop is not None:
-                await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
-            else:  # a non-asyncio reactor: no future to wait on, write here
-                write_atomic(self.output / relpath, data)
+        relpath = dump_relpath(item, item.revision, self.fmt)
+        data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
         self.stats.inc_value("tazarchive/dumps/written")
         if self.ledger is not None:
             self.ledger.stage_dump(item, relpath)

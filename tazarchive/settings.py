@@ -96,8 +96,6 @@ REMOTE_CONTROL_ENABLED = False
 # --- tazarchive settings: every default in one place -----------------------
 # Site
 TAZARCHIVE_BASE_URL = "https://taz.de"  # the site every spider crawls; taz.de links map onto it
-# Processes that extract pages, build WARC records and write dumps; 0: all in the crawl process
-TAZARCHIVE_WORKER_PROCESSES = 1
 
 # Politeness (issue 4): pauses of a site's download slot before a retry
 TAZARCHIVE_RETRY_AFTER_MAX = 600.0  # seconds; longer Retry-After values are capped

@@ -42,6 +42,8 @@ EXTRACT_BODY_MISMATCH = "tazarchive/extract/body_mismatch"  # body vs completene
 LISTINGS_WITHOUT_ARTICLES = "tazarchive/discovery/listings_without_articles"
 LISTING_PAGES = "tazarchive/discovery/listing_pages"
 LISTING_PAGES_PROBED = "tazarchive/discovery/pages_probed"  # next page tried without a link
+DISCOVERY_START_EMPTY = "tazarchive/discovery/start_empty"  # home page or feed brought nothing
+DISCOVERY_TARGET_MISSING = "tazarchive/discovery/target_missing"  # 404 for what was asked
 
 
 # --- the site boundary -------------------------------------------------------------

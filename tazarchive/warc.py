@@ -42,7 +42,6 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from tazarchive import urls
-from tazarchive.workers import WorkerProcesses, crawler_workers
 
 if TYPE_CHECKING:
     from typing import Self
@@ -246,8 +245,8 @@ def exchange_records(
 ) -> bytes:
     """One exchange's response record and request record, each its own gzip member.
 
-    Pure (digests, headers, compression), so the crawl runs it in a worker
-    process; :meth:`WarcWriter.write_records` appends the result.
+    Pure (digests, headers, compression); :meth:`WarcWriter.write_records`
+    appends the result.
     """
     builder = _record_builder()
     utc = (date or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
@@ -404,14 +403,12 @@ class WarcCaptureMiddleware:
         max_size: int = 1_000_000_000,
         listings: bool = True,
         info: dict[str, str] | None = None,
-        workers: WorkerProcesses | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.stats = stats
         self.max_size = max_size
         self.listings = listings
         self.info = info or {}
-        self.workers = workers or WorkerProcesses(0)
         self.writer: WarcWriter | None = None
 
     @classmethod
@@ -428,7 +425,6 @@ class WarcCaptureMiddleware:
             max_size=settings.getint("TAZARCHIVE_WARC_MAX_SIZE"),
             listings=settings.getbool("TAZARCHIVE_WARC_LISTINGS"),
             info=warcinfo_fields(settings),
-            workers=crawler_workers(crawler),
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -454,19 +450,9 @@ class WarcCaptureMiddleware:
         exchange = (url, request_message(request), response_message(response))
         date = datetime.now(UTC)
         try:
-            warcinfo_id = writer.open()
-            # Digests and compression in a worker process; the append stays here.
-            data = await self.workers.run(
-                exchange_records,
-                *exchange,
-                date=date,
-                ip_address=ip_address,
-                warcinfo_id=warcinfo_id,
+            data = exchange_records(
+                *exchange, date=date, ip_address=ip_address, warcinfo_id=writer.open()
             )
-            if writer.open() != warcinfo_id:  # the file rotated meanwhile: name the new one
-                data = exchange_records(
-                    *exchange, date=date, ip_address=ip_address, warcinfo_id=writer.open()
-                )
             writer.write_records(data, 2)
         except OSError as exc:  # disk full, …: keep crawling, but say so loudly
             logger.error("WARC capture of %s failed: %s", url, exc)

@@ -31,6 +31,13 @@ from tazarchive.items import (
     article_to_dict,
 )
 from tazarchive.ledger import Ledger, content_hash
+from tazarchive.normalise import (
+    _collapse_spaces_mapped,
+    _compose_pieces,
+    _normalise_mapped,
+    normalise_block,
+    normalise_text,
+)
 from tazarchive.pipelines import (
     DedupPipeline,
     NormalisePipeline,
@@ -38,13 +45,6 @@ from tazarchive.pipelines import (
     ValidatePipeline,
     dump_relpath,
     write_atomic,
-)
-from tazarchive.normalise import (
-    _collapse_spaces_mapped,
-    _compose_pieces,
-    _normalise_mapped,
-    normalise_block,
-    normalise_text,
 )
 
 REPO = Path(__file__).resolve().parent.parent

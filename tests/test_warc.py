@@ -41,7 +41,6 @@ from tazarchive.warc import (
     warc_files,
     warc_name,
 )
-from tazarchive.workers import WorkerProcesses
 from tests.conftest import REPO
 
 PYTHON = sys.executable
@@ -927,19 +926,10 @@ def test_reparse_spider_yields_articles_of_archived_article_pages_only(tmp_path:
     assert stats["tazarchive/extract/not_article"] == 1
 
 
-class InterleavingWorkers(WorkerProcesses):
-    """Inline calls that let the loop run first: other captures go on meanwhile."""
-
-    async def run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        await asyncio.sleep(0)
-        return function(*args, **kwargs)
-
-
 def test_records_built_while_their_file_rotated_name_the_file_they_land_in(
     tmp_path: Path,
 ) -> None:
     middleware, _ = capture(tmp_path, TAZARCHIVE_WARC_MAX_SIZE=1)  # every pair rotates
-    middleware.workers = InterleavingWorkers(0)
 
     async def capture_all() -> None:
         await asyncio.gather(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -21,7 +20,6 @@ from scrapy import Request, Spider
 from tazarchive import urls
 from tazarchive.extract import extract_article, extract_listing
 from tazarchive.middlewares import fail_run
-from tazarchive.workers import WorkerProcesses, crawler_workers
 
 if TYPE_CHECKING:
     from typing import Self
@@ -91,12 +89,6 @@ class TazBaseSpider(Spider):
         except ValueError as error:
             spider.argument_error = spider.argument_error or f"TAZARCHIVE_BASE_URL: {error}"
         return spider
-
-    @cached_property
-    def workers(self) -> WorkerProcesses:
-        """Where pages are parsed (TAZARCHIVE_WORKER_PROCESSES); inline without a crawler."""
-        crawler = getattr(self, "crawler", None)
-        return crawler_workers(crawler) if crawler is not None else WorkerProcesses(0)
 
     @contextmanager
     def reading_arguments(self) -> Iterator[None]:
@@ -184,9 +176,7 @@ class TazBaseSpider(Spider):
     # --- callbacks --------------------------------------------------------------
 
     async def parse_article(self, response: Response) -> AsyncIterator[Article | Request]:
-        article = await self.workers.run(
-            extract_article, response.body, response.url, fetched=datetime.now(UTC)
-        )
+        article = extract_article(response.body, response.url, fetched=datetime.now(UTC))
         if article is None:
             self._inc_stat(STAT_NOT_ARTICLE)
             self.logger.warning("Not an article: %s", response.url)
@@ -196,7 +186,7 @@ class TazBaseSpider(Spider):
             yield request
 
     async def parse_listing(self, response: Response) -> AsyncIterator[Request]:
-        listing = await self.workers.run(extract_listing, response.body, response.url)
+        listing = extract_listing(response.body, response.url)
         if listing is None:
             self._inc_stat(STAT_NOT_LISTING)
             self.logger.warning("Not a listing page: %s", response.url)
