@@ -23,7 +23,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.asyncio import create_looping_call
 
-from tazarchive.pipelines import output_dir, write_atomic
+from tazarchive.archive import write_atomic
+from tazarchive.pipelines import output_dir
 
 if TYPE_CHECKING:
     from typing import Self

@@ -31,9 +31,9 @@ from tazarchive.dump.files import dump_files, read_dump_file
 from tazarchive.exporters import ArticleJsonLinesExporter, LineSafeFileFeedStorage
 from tazarchive.extensions import ArchiveBusy, ArchiveLock
 from tazarchive.ledger import Ledger, content_hash, ledger_path
+from tazarchive.normalise import normalise_article
 from tazarchive.pipelines import (
     gopher_options,
-    normalise_article,
     output_dir,
     rejection_reason,
     store_dump,
