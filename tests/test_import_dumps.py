@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tazarchive.commands.import_dumps import DumpImporter, import_jsonl_path
+from tazarchive.cli.import_dumps import DumpImporter, import_jsonl_path
 from tazarchive.dump import render
 from tazarchive.extensions import ArchiveLock
 from tazarchive.items import Article, Author, Block, article_from_dict
