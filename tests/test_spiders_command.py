@@ -72,12 +72,24 @@ def test_spider_without_arguments_shows_its_docstring_first_line() -> None:
     assert describe_spider(UndocumentedSpider) == "undocumented: Only a docstring, no ARGUMENTS."
 
 
+def test_summary_is_the_first_sentence_even_when_the_docstring_wraps_it() -> None:
+    class Wrapped(Spider):
+        """Articles of taz's
+        feeds. A feed without links is counted."""
+
+        name = "wrapped"
+
+    assert spider_summary(Wrapped) == "Articles of taz's feeds."
+
+
 def test_summary_falls_back_to_the_module_docstring() -> None:
     class NoDoc(Spider):
         name = "nodoc"
 
     NoDoc.__module__ = "tazarchive.commands.spiders"
-    assert spider_summary(NoDoc).startswith("scrapy spiders [SPIDER ...]: each spider")
+    assert spider_summary(NoDoc) == (
+        "scrapy spiders [SPIDER ...]: each spider of the project with its -a arguments."
+    )
 
 
 def test_scrapy_spiders_lists_every_project_spider_once() -> None:

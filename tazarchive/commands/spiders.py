@@ -2,12 +2,13 @@
 
 A spider documents its arguments in ``ARGUMENTS: ClassVar[dict[str, str]]``
 (name → one line); a base class's arguments (``refresh``) apply to every
-spider below it. A spider without any shows the first line of its docstring
-only (or of its module's, where the class has none).
+spider below it. A spider without any shows the first sentence of its
+docstring only (or of its module's, where the class has none).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,11 +23,12 @@ if TYPE_CHECKING:
 
 
 def spider_summary(spidercls: type[Spider]) -> str:
-    """The first line of the spider class's own docstring, else of its module's."""
+    """The first sentence of the spider class's own docstring, else of its module's."""
     module = sys.modules.get(spidercls.__module__)
     doc = vars(spidercls).get("__doc__") or (module.__doc__ if module else None)
-    lines = (doc or "").strip().splitlines()
-    return lines[0].replace("``", "") if lines else ""
+    paragraph = " ".join((doc or "").strip().split("\n\n")[0].split())
+    sentence = re.match(r".*?[.!?](?=\s|$)|.*", paragraph.replace("``", ""))
+    return sentence.group(0) if sentence else ""
 
 
 def spider_arguments(spidercls: type[Spider]) -> dict[str, str]:
