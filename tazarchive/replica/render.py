@@ -730,8 +730,8 @@ def article_2019(site: Site, data: ArticleData) -> str:
     )
 
 
-def article_page(site: Site, index: int) -> str:
-    data = site.data(index)
+def article_page(site: Site, index: int, data: ArticleData | None = None) -> str:
+    data = site.data(index) if data is None else data
     return article_2019(site, data) if data.layout == "2019" else article_2024(site, data)
 
 

@@ -26,26 +26,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from tazarchive.replica import render
-from tazarchive.replica.site import OVERVIEW, SECTIONS, Site
+from tazarchive.replica import faults as faults_
+from tazarchive.replica import render, unknown
+from tazarchive.replica.faults import Faults, is_loopback
+from tazarchive.replica.response import HTML, RSS, XML, Response
+from tazarchive.replica.site import OVERVIEW, SECTIONS, Site, _hash
 
 CONTROL_PREFIX = "/__replica__/"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _OBJECT_RE = re.compile(r"!(?P<kind>a|t|p|)(?P<id>\d+)(?P<suffix>[&;].*)?")
 _MONTH_RE = re.compile(r"/sitemap-article-online-(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.xml")
-
-HTML = "text/html; charset=utf-8"
-XML = "application/xml; charset=utf-8"
-RSS = "application/rss+xml; charset=utf-8"
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    content_type: str
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -63,17 +54,21 @@ def _ok(text: str, content_type: str = HTML) -> Response:
 ResponseCache = dict[tuple[str, str, int], Response]
 
 
-def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Response:
+def respond(
+    site: Site, target: str, cache: ResponseCache | None = None, port: int | None = None
+) -> Response:
     """The response the replica gives for a request target (path + query).
 
     ``cache`` (benchmarks) keeps rendered article and listing pages: every
-    variant of one article's URL shares one entry.
+    variant of one article's URL shares one entry. ``port``: the serving
+    port, which an off-site redirect keeps.
     """
     parts = urlsplit(target)
     path = unquote(parts.path) or "/"
     query = parse_qs(parts.query)
     if path == "/":
-        return _ok(render.home_page(site))
+        plain = site.listing_markup == "plain"
+        return _ok(unknown.home_page(site) if plain else render.home_page(site))
     if path == "/robots.txt":
         return _ok(render.robots_txt(site), "text/plain; charset=utf-8")
     if path == "/sitemap-index.xml":
@@ -102,12 +97,7 @@ def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Resp
         index = site.index_of(object_id)
         if index is None:
             return _not_found(site)
-        if cache is None:
-            return _ok(render.article_page(site, index))
-        key = ("", object_id, 0)
-        if key not in cache:
-            cache[key] = _ok(render.article_page(site, index))
-        return cache[key]
+        return _article(site, index, path, target, cache, port)
     page = render.page_number(site, (query.get("search_page") or [""])[0])
     if page is None:
         return _not_found(site)
@@ -127,6 +117,12 @@ def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Resp
                 '<div class="column is-12 author-description typo-short-text">'
                 f"{render._e(author.description)}</div>\n"
             )
+        if site.listing_markup == "plain":
+            return _ok(
+                unknown.listing_page(
+                    site, "author", object_id, author.path, author.name, page, author.description
+                )
+            )
         return _ok(
             render.listing_page(site, "author", object_id, author.path, author.name, page, header)
         )
@@ -134,7 +130,7 @@ def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Resp
         tag = site.tag_of_id(object_id)
         if tag is None:
             return _not_found(site)
-        return _ok(render.listing_page(site, "tag", object_id, tag.path, tag.name, page))
+        return _ok(_listing(site, "tag", object_id, tag.path, tag.name, page))
     section = SECTIONS.get(object_id)
     if section is None:
         return _not_found(site)
@@ -142,7 +138,71 @@ def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Resp
         return _ok(render.feed(site, section), RSS)
     if suffix:
         return _not_found(site)
-    return _ok(render.listing_page(site, "section", object_id, section.path, section.name, page))
+    return _ok(_listing(site, "section", object_id, section.path, section.name, page))
+
+
+def _listing(site: Site, kind: str, object_id: str, path: str, name: str, page: int) -> str:
+    listing = unknown.listing_page if site.listing_markup == "plain" else render.listing_page
+    return listing(site, kind, object_id, path, name, page)
+
+
+def _article(
+    site: Site,
+    index: int,
+    path: str,
+    target: str,
+    cache: ResponseCache | None,
+    port: int | None,
+) -> Response:
+    """An article's response: faults that answer instead of the page, else the (cached) page."""
+    faults = site.faults
+    if faults:
+        article_id = site.id_of(index)
+        if site.hit("offsite_redirect", index):
+            return faults_.offsite(faults.foreign_host, port, target)
+        if site.hit("redirect_loop", index):
+            return faults_.loop_redirect(path, article_id)
+        if site.hit("challenge", index):
+            return faults_.challenge_page(f"{_hash(site.seed, 'ray', index):016x}")
+    if cache is None:
+        return _article_page(site, index)
+    key = ("", site.id_of(index), 0)
+    if key not in cache:
+        cache[key] = _article_page(site, index)
+    return cache[key]
+
+
+def _article_page(site: Site, index: int) -> Response:
+    """The article page, in its design or an unknown one, with any faults of its body."""
+    data = site.data(index)
+    if site.hit("control_chars", index):
+        data = faults_.with_control_chars(data)
+    if site.hit("unknown_design", index):
+        page = unknown.article_page(site, data)
+    else:
+        page = render.article_page(site, index, data)
+    if not site.faults:
+        return _ok(page)
+    faults = site.faults
+    if site.hit("id_mismatch", index):
+        page = faults_.claim_id(page, data.id, faults_.MISMATCH_ID)
+    if site.hit("long_id", index):
+        page = faults_.claim_id(page, data.id, faults_.LONG_ID)
+    if site.hit("deep_nesting", index):
+        page = faults_.nest(page, faults.nesting_depth)
+    if site.hit("many_attributes", index):
+        page = faults_.many_attributes(page, faults.attribute_count)
+    if site.hit("cp1252", index):
+        body = page.encode("cp1252", errors="xmlcharrefreplace")
+    else:
+        body = page.encode("utf-8")
+    for name, how in (("gzip_corrupt", "corrupt"), ("gzip_truncated", "truncated")):
+        if site.hit(name, index):
+            return Response(200, HTML, faults_.gzip_damaged(body, how), _GZIP)
+    return Response(200, HTML, body)
+
+
+_GZIP = (("Content-Encoding", "gzip"),)
 
 
 def _not_found(site: Site) -> Response:
@@ -161,6 +221,8 @@ class _Replica:
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
         self.log_lock = threading.Lock()
+        self.port: int | None = None  # set once bound: off-site redirects keep it
+        self.served = 0  # requests since the faults were set (ban_after counts them)
 
     def handle(self, target: str) -> Response:
         if target.startswith(CONTROL_PREFIX):
@@ -170,6 +232,11 @@ class _Replica:
                 self.times.append(time.time())
                 self.log.append(target)
         with self.lock:
+            ban = self.site.faults.ban_after
+            if ban:
+                self.served += 1
+                if self.served > ban:
+                    return faults_.banned()
             fault = next(
                 (f for f in self.faults if f.remaining > 0 and target.startswith(f.prefix)), None
             )
@@ -177,7 +244,7 @@ class _Replica:
                 fault.remaining -= 1
                 headers = (("Retry-After", fault.retry_after),) if fault.retry_after else ()
                 return Response(fault.status, "text/plain", b"replica fault\n", headers)
-            return respond(self.site, target, self.cache)
+            return respond(self.site, target, self.cache, self.port)
 
     def clear_log(self) -> None:
         self.log.clear()
@@ -188,6 +255,14 @@ class _Replica:
             self.site.revise(ids)
             if self.cache is not None:
                 self.cache.clear()  # listings do not change, but keep it simple
+
+    def configure(self, **options: Any) -> None:
+        """Site.configure while serving: drops rendered pages, restarts the ban count."""
+        with self.lock:
+            self.site.configure(**options)
+            self.served = 0
+            if self.cache is not None:
+                self.cache.clear()
 
     def warm(self, workers: int = 2) -> int:
         """Render every article and listing page into the cache up front (benchmarks).
@@ -250,11 +325,36 @@ class _Replica:
             with self.lock:
                 self.faults.append(fault)
             result = {"fault": fault.prefix}
+        elif action == "configure":
+            try:
+                self.configure(**_configure_options(query))
+            except (TypeError, ValueError) as error:
+                return Response(400, "application/json", json.dumps({"error": str(error)}).encode())
+            result = self.site.params()
         elif action == "params":
             result = self.site.params()
         else:
             return Response(404, "application/json", b'{"error": "unknown control"}')
         return Response(200, "application/json", json.dumps(result).encode())
+
+
+def _configure_options(query: dict[str, str]) -> dict[str, Any]:
+    """Site.configure arguments from a control query (``faults`` is JSON)."""
+    options: dict[str, Any] = {}
+    if "listing_markup" in query:
+        options["listing_markup"] = query["listing_markup"]
+    if "unknown_design" in query:
+        options["unknown_design"] = float(query["unknown_design"])
+    if "faults" in query:
+        options["faults"] = Faults.from_dict(json.loads(query["faults"]))
+    return options
+
+
+def _query_of(options: dict[str, Any]) -> dict[str, str]:
+    query = {k: str(v) for k, v in options.items() if v is not None and k != "faults"}
+    if options.get("faults") is not None:
+        query["faults"] = json.dumps(options["faults"].to_dict())
+    return query
 
 
 _WORKER_SITE: list[Site] = []
@@ -319,11 +419,23 @@ def make_http_server(
     site: Site, host: str, port: int, *, log_requests: bool = True, cache: bool = False
 ) -> _Server:
     """A bound (not yet serving) HTTP server for ``site``; loopback hosts only."""
-    if host not in LOCAL_HOSTS:
+    if not is_loopback(host):
         raise ValueError(f"the replica binds to loopback only, not {host!r}")
     replica = _Replica(site, log_requests=log_requests, cache=cache)
     handler = type("ReplicaHandler", (_Handler,), {"replica": replica})
-    return _Server((host, port), handler)
+    server = _Server((host, port), handler)
+    replica.port = server.server_address[1]
+    return server
+
+
+def make_foreign_server(site: Site, port: int) -> _Server:
+    """Another host (``site.faults.foreign_host``, loopback) serving the clean site on ``port``.
+
+    It is where ``offsite_redirect`` sends clients: its pages look like taz
+    articles, so only a crawler that keeps to its host stays clean.
+    """
+    clean = {**site.params(), "faults": {}, "unknown_design": 0.0, "listing_markup": "taz"}
+    return make_http_server(Site.from_params(clean), site.faults.foreign_host, port)
 
 
 class ReplicaServer:
@@ -350,8 +462,9 @@ class ReplicaServer:
         log_requests: bool = True,
         cache: bool = False,
         prerender: bool = False,
+        foreign: bool | None = None,
     ) -> None:
-        if host not in LOCAL_HOSTS:
+        if not is_loopback(host):
             raise ValueError(f"the replica binds to loopback only, not {host!r}")
         self.site = site
         self.host = host
@@ -360,6 +473,10 @@ class ReplicaServer:
         self.log_requests = log_requests
         self.cache = cache or prerender
         self.prerender = prerender
+        # The foreign host offsite_redirect leads to: on when that fault is on at start.
+        self.foreign = bool(site.faults.offsite_redirect) if foreign is None else foreign
+        self._foreign: _Server | None = None
+        self._foreign_thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -387,6 +504,12 @@ class ReplicaServer:
                 target=self._server.serve_forever, name="replica", daemon=True
             )
             self._thread.start()
+            if self.foreign:
+                self._foreign = make_foreign_server(self.site, self.port)
+                self._foreign_thread = threading.Thread(
+                    target=self._foreign.serve_forever, name="replica-foreign", daemon=True
+                )
+                self._foreign_thread.start()
             return self
         command = [
             sys.executable,
@@ -406,6 +529,8 @@ class ReplicaServer:
             command.append("--cache")
         if self.prerender:
             command.append("--prerender")
+        if self.foreign:
+            command.append("--foreign")
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
@@ -418,6 +543,13 @@ class ReplicaServer:
         return self
 
     def stop(self) -> None:
+        if self._foreign is not None:
+            self._foreign.shutdown()
+            self._foreign.server_close()
+            self._foreign = None
+        if self._foreign_thread is not None:
+            self._foreign_thread.join(timeout=5)
+            self._foreign_thread = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -502,3 +634,51 @@ class ReplicaServer:
         if retry_after is not None:
             query["retry_after"] = retry_after
         self._control("fail?" + urlencode(query))
+
+    def configure(
+        self,
+        *,
+        listing_markup: str | None = None,
+        unknown_design: float | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        """Change how pages are served from now on (see Site.configure); None keeps a part."""
+        options: dict[str, Any] = {
+            "listing_markup": listing_markup,
+            "unknown_design": unknown_design,
+            "faults": faults,
+        }
+        replica = self._replica
+        if replica is not None:
+            replica.configure(**options)
+            return
+        self.site.configure(**options)
+        if self._process is not None:
+            self._control("configure?" + urlencode(_query_of(options)))
+
+    def set_faults(self, **faults: Any) -> Faults:
+        """Serve exactly these faults from now on (Faults field names), e.g. ``challenge=1.0``."""
+        value = Faults(**faults)
+        self.configure(faults=value)
+        return value
+
+    def clear_faults(self) -> None:
+        """Serve the clean site again: no faults, taz markup, known designs."""
+        self.configure(listing_markup="taz", unknown_design=0.0, faults=Faults())
+
+    @property
+    def foreign_url(self) -> str:
+        """Base URL of the foreign host (``foreign=True``, or offsite_redirect on at start)."""
+        host = self.site.faults.foreign_host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def foreign_log(self) -> list[str]:
+        """Request targets the foreign host served: any is a request that left the site."""
+        if self._foreign is not None:
+            replica: _Replica = self._foreign.RequestHandlerClass.replica  # type: ignore[attr-defined]
+            with replica.log_lock:
+                return list(replica.log)
+        url = f"{self.foreign_url}{CONTROL_PREFIX}log"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return list(json.loads(r.read()))
