@@ -7,7 +7,17 @@ serves one by hand. No Scrapy here.
 
 from __future__ import annotations
 
+from tazarchive.replica.faults import LONG_ID, MISMATCH_ID, Faults
 from tazarchive.replica.server import ReplicaServer, respond
 from tazarchive.replica.site import PAGE_SIZE, SECTIONS, Site
 
-__all__ = ["PAGE_SIZE", "SECTIONS", "ReplicaServer", "Site", "respond"]
+__all__ = [
+    "LONG_ID",
+    "MISMATCH_ID",
+    "PAGE_SIZE",
+    "SECTIONS",
+    "Faults",
+    "ReplicaServer",
+    "Site",
+    "respond",
+]
