@@ -145,7 +145,7 @@ def _render_some(site: Site) -> None:
 def _peak_bytes(n_articles: int) -> int:
     from tazarchive.replica import render, site
 
-    render._e.cache_clear()  # module-level caches: measure both sites from the same start
+    render.esc.cache_clear()  # module-level caches: measure both sites from the same start
     site.slugify.cache_clear()
     tracemalloc.start()
     site = Site(n_articles)

@@ -14,10 +14,11 @@ import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from tazarchive.replica.response import HTML, Response, template
+from tazarchive.replica.response import HTML, Response
+from tazarchive.replica.templates import template
 
 if TYPE_CHECKING:
-    from tazarchive.replica.site import ArticleData
+    from tazarchive.replica.site import ArticleData, Site
 
 # A page claiming this id instead of the requested one (below every replica id).
 MISMATCH_ID = "5399999"
@@ -191,6 +192,27 @@ def gzip_damaged(body: bytes, how: str) -> bytes:
     middle = len(packed) // 2
     flipped = bytes(b ^ 0x5A for b in packed[middle : middle + 64])
     return packed[:middle] + flipped + packed[middle + 64 :]
+
+
+def damaged(site: Site, index: int, page: str, article_id: str) -> Response:
+    """The response for a rendered article page with the faults of its body applied."""
+    faults = site.faults
+    if site.hit("id_mismatch", index):
+        page = claim_id(page, article_id, MISMATCH_ID)
+    if site.hit("long_id", index):
+        page = claim_id(page, article_id, LONG_ID)
+    if site.hit("deep_nesting", index):
+        page = nest(page, faults.nesting_depth)
+    if site.hit("many_attributes", index):
+        page = many_attributes(page, faults.attribute_count)
+    if site.hit("cp1252", index):
+        body = page.encode("cp1252", errors="xmlcharrefreplace")
+    else:
+        body = page.encode("utf-8")
+    for name, how in (("gzip_corrupt", "corrupt"), ("gzip_truncated", "truncated")):
+        if site.hit(name, index):
+            return Response(200, HTML, gzip_damaged(body, how), (("Content-Encoding", "gzip"),))
+    return Response(200, HTML, body)
 
 
 def with_control_chars(data: ArticleData) -> ArticleData:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
-from string import Template
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -28,9 +25,3 @@ def ok(text: str, content_type: str = HTML) -> Response:
 
 def redirect(location: str, status: int = 302) -> Response:
     return Response(status, HTML, b"", (("Location", location),))
-
-
-@cache
-def template(name: str) -> Template:
-    """A page template from ``templates/`` (``string.Template``: ``$name`` slots)."""
-    return Template((files("tazarchive.replica") / "templates" / name).read_text("utf-8"))

@@ -1,12 +1,15 @@
-"""HTTP side of the replica: routing taz.de paths to generated pages, and a
-server that runs in a thread (tests) or a child process (benchmarks).
+"""HTTP side of the replica: a server on a loopback address that runs in a
+thread (tests) or a child process (benchmarks) and answers through routes.py.
 
 Reserved control paths (never logged), for tests that drive a child process:
 ``/__replica__/log`` (JSON list of paths served; ``?times=1``: [time, path]
 pairs; ``?clear=1`` empties it),
 ``/__replica__/revise?ids=1,2`` (new revision of those articles),
 ``/__replica__/fail?path=/prefix&status=503&times=2&retry_after=1`` (the next
-``times`` requests under that prefix fail), ``/__replica__/params``.
+``times`` requests under that prefix fail),
+``/__replica__/configure?listing_markup=plain&unknown_design=0.1&faults={"challenge":1}``
+(serve differently from now on; ``faults`` is JSON of Faults fields and
+replaces all faults, ``faults={}`` removes them), ``/__replica__/params``.
 """
 
 from __future__ import annotations
@@ -20,193 +23,29 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tazarchive.replica import faults as faults_
-from tazarchive.replica import render, unknown
 from tazarchive.replica.faults import Faults, is_loopback
-from tazarchive.replica.response import HTML, RSS, XML, Response
-from tazarchive.replica.site import OVERVIEW, SECTIONS, Site, _hash
+from tazarchive.replica.response import JSON, Response
+from tazarchive.replica.routes import ResponseCache, respond
+from tazarchive.replica.site import SECTIONS, Site
 
 CONTROL_PREFIX = "/__replica__/"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-_OBJECT_RE = re.compile(r"!(?P<kind>a|t|p|)(?P<id>\d+)(?P<suffix>[&;].*)?")
-_MONTH_RE = re.compile(r"/sitemap-article-online-(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.xml")
 
 
 @dataclass(slots=True)
 class Fault:
+    """The next ``remaining`` requests under ``prefix`` fail with ``status``."""
+
     prefix: str
     status: int
     remaining: int
     retry_after: str | None
-
-
-def _ok(text: str, content_type: str = HTML) -> Response:
-    return Response(200, content_type, text.encode("utf-8"))
-
-
-ResponseCache = dict[tuple[str, str, int], Response]
-
-
-def respond(
-    site: Site, target: str, cache: ResponseCache | None = None, port: int | None = None
-) -> Response:
-    """The response the replica gives for a request target (path + query).
-
-    ``cache`` (benchmarks) keeps rendered article and listing pages: every
-    variant of one article's URL shares one entry. ``port``: the serving
-    port, which an off-site redirect keeps.
-    """
-    parts = urlsplit(target)
-    path = unquote(parts.path) or "/"
-    query = parse_qs(parts.query)
-    if path == "/":
-        plain = site.listing_markup == "plain"
-        return _ok(unknown.home_page(site) if plain else render.home_page(site))
-    if path == "/robots.txt":
-        return _ok(render.robots_txt(site), "text/plain; charset=utf-8")
-    if path == "/sitemap-index.xml":
-        return _ok(render.sitemap_index(site), XML)
-    if path == "/sitemap-google-news.xml":
-        return _ok(render.sitemap_news(site), XML)
-    if path == "/rss.xml":
-        return _ok(render.feed(site, OVERVIEW), RSS)
-    month = _MONTH_RE.fullmatch(path)
-    if month is not None:
-        first, last = date.fromisoformat(month.group(1)), date.fromisoformat(month.group(2))
-        if (first, last) in site.months():
-            return _ok(render.sitemap_month(site, first, last), XML)
-        return _not_found(site)
-    segment = path.rstrip("/").rsplit("/", 1)[-1]
-    if re.fullmatch(r"!ku\d+", segment):
-        return _ok(render.profile_page(site, segment[3:]))
-    if segment.startswith("!v="):
-        name = path.strip("/").split("/")[0] if path.count("/") > 2 else "Service"
-        return _ok(render.static_page(site, name.replace("-", " ")))
-    match = _OBJECT_RE.fullmatch(segment)
-    if match is None:
-        return _not_found(site)
-    kind, object_id, suffix = match.group("kind"), match.group("id"), match.group("suffix") or ""
-    if kind == "":
-        index = site.index_of(object_id)
-        if index is None:
-            return _not_found(site)
-        return _article(site, index, path, target, cache, port)
-    page = render.page_number(site, (query.get("search_page") or [""])[0])
-    if page is None:
-        return _not_found(site)
-    if cache is not None and not suffix:
-        key = (kind, object_id, page)
-        if key not in cache:
-            cache[key] = respond(site, target)
-        return cache[key]
-    if kind == "a":
-        a = site.author_index_of(object_id)
-        if a is None:
-            return _not_found(site)
-        author = site.author(a)
-        header = ""
-        if author.description:
-            header = (
-                '<div class="column is-12 author-description typo-short-text">'
-                f"{render._e(author.description)}</div>\n"
-            )
-        if site.listing_markup == "plain":
-            return _ok(
-                unknown.listing_page(
-                    site, "author", object_id, author.path, author.name, page, author.description
-                )
-            )
-        return _ok(
-            render.listing_page(site, "author", object_id, author.path, author.name, page, header)
-        )
-    if kind == "t":
-        tag = site.tag_of_id(object_id)
-        if tag is None:
-            return _not_found(site)
-        return _ok(_listing(site, "tag", object_id, tag.path, tag.name, page))
-    section = SECTIONS.get(object_id)
-    if section is None:
-        return _not_found(site)
-    if suffix == ";rss":
-        return _ok(render.feed(site, section), RSS)
-    if suffix:
-        return _not_found(site)
-    return _ok(_listing(site, "section", object_id, section.path, section.name, page))
-
-
-def _listing(site: Site, kind: str, object_id: str, path: str, name: str, page: int) -> str:
-    listing = unknown.listing_page if site.listing_markup == "plain" else render.listing_page
-    return listing(site, kind, object_id, path, name, page)
-
-
-def _article(
-    site: Site,
-    index: int,
-    path: str,
-    target: str,
-    cache: ResponseCache | None,
-    port: int | None,
-) -> Response:
-    """An article's response: faults that answer instead of the page, else the (cached) page."""
-    faults = site.faults
-    if faults:
-        article_id = site.id_of(index)
-        if site.hit("offsite_redirect", index):
-            return faults_.offsite(faults.foreign_host, port, target)
-        if site.hit("redirect_loop", index):
-            return faults_.loop_redirect(path, article_id)
-        if site.hit("challenge", index):
-            return faults_.challenge_page(f"{_hash(site.seed, 'ray', index):016x}")
-    if cache is None:
-        return _article_page(site, index)
-    key = ("", site.id_of(index), 0)
-    if key not in cache:
-        cache[key] = _article_page(site, index)
-    return cache[key]
-
-
-def _article_page(site: Site, index: int) -> Response:
-    """The article page, in its design or an unknown one, with any faults of its body."""
-    data = site.data(index)
-    if site.hit("control_chars", index):
-        data = faults_.with_control_chars(data)
-    if site.hit("unknown_design", index):
-        page = unknown.article_page(site, data)
-    else:
-        page = render.article_page(site, index, data)
-    if not site.faults:
-        return _ok(page)
-    faults = site.faults
-    if site.hit("id_mismatch", index):
-        page = faults_.claim_id(page, data.id, faults_.MISMATCH_ID)
-    if site.hit("long_id", index):
-        page = faults_.claim_id(page, data.id, faults_.LONG_ID)
-    if site.hit("deep_nesting", index):
-        page = faults_.nest(page, faults.nesting_depth)
-    if site.hit("many_attributes", index):
-        page = faults_.many_attributes(page, faults.attribute_count)
-    if site.hit("cp1252", index):
-        body = page.encode("cp1252", errors="xmlcharrefreplace")
-    else:
-        body = page.encode("utf-8")
-    for name, how in (("gzip_corrupt", "corrupt"), ("gzip_truncated", "truncated")):
-        if site.hit(name, index):
-            return Response(200, HTML, faults_.gzip_damaged(body, how), _GZIP)
-    return Response(200, HTML, body)
-
-
-_GZIP = (("Content-Encoding", "gzip"),)
-
-
-def _not_found(site: Site) -> Response:
-    return Response(404, HTML, render.not_found_page(site).encode("utf-8"))
 
 
 class _Replica:
@@ -280,7 +119,7 @@ class _Replica:
         targets = []
         for kind, object_id, path in listings:
             pages = site.listing_pages(kind, object_id)
-            targets += [path + render.page_query(site, p) for p in range(1, pages + 1)]
+            targets += [path + site.page_query(p) for p in range(1, pages + 1)]
         chunks += _chunked(targets, 200)  # a listing's pages stay together: cheap paging
         count = sum(len(chunk) for chunk in chunks)
         if workers > 1:
@@ -295,47 +134,58 @@ class _Replica:
         return count
 
     def control(self, target: str) -> Response:
+        """Answer a control path (see the module docstring) through the CONTROLS table."""
         parts = urlsplit(target)
-        action = parts.path[len(CONTROL_PREFIX) :].strip("/")
+        action = CONTROLS.get(parts.path[len(CONTROL_PREFIX) :].strip("/"))
+        if action is None:
+            return Response(404, JSON, b'{"error": "unknown control"}')
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        result: Any
-        if action == "log":
-            with self.log_lock:
-                result = (
-                    list(zip(self.times, self.log, strict=True))
-                    if query.get("times")
-                    else list(self.log)
-                )
-                if query.get("clear"):
-                    self.clear_log()
-        elif action == "revise":
-            ids = [i for i in query.get("ids", "").split(",") if i]
-            try:
-                self.revise(ids)
-            except KeyError as error:
-                return Response(400, "application/json", json.dumps({"error": str(error)}).encode())
-            result = {"revised": ids}
-        elif action == "fail":
-            fault = Fault(
-                query.get("path", "/"),
-                int(query.get("status", "503")),
-                int(query.get("times", "1")),
-                query.get("retry_after"),
-            )
-            with self.lock:
-                self.faults.append(fault)
-            result = {"fault": fault.prefix}
-        elif action == "configure":
-            try:
-                self.configure(**_configure_options(query))
-            except (TypeError, ValueError) as error:
-                return Response(400, "application/json", json.dumps({"error": str(error)}).encode())
-            result = self.site.params()
-        elif action == "params":
-            result = self.site.params()
-        else:
-            return Response(404, "application/json", b'{"error": "unknown control"}')
-        return Response(200, "application/json", json.dumps(result).encode())
+        try:
+            result = action(self, query)
+        except (KeyError, TypeError, ValueError) as error:
+            return Response(400, JSON, json.dumps({"error": str(error)}).encode())
+        return Response(200, JSON, json.dumps(result).encode())
+
+    def _control_log(self, query: dict[str, str]) -> Any:
+        with self.log_lock:
+            found: list[Any] = list(self.log)
+            if query.get("times"):
+                found = list(zip(self.times, self.log, strict=True))
+            if query.get("clear"):
+                self.clear_log()
+        return found
+
+    def _control_revise(self, query: dict[str, str]) -> Any:
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        self.revise(ids)
+        return {"revised": ids}
+
+    def _control_fail(self, query: dict[str, str]) -> Any:
+        fault = Fault(
+            query.get("path", "/"),
+            int(query.get("status", "503")),
+            int(query.get("times", "1")),
+            query.get("retry_after"),
+        )
+        with self.lock:
+            self.faults.append(fault)
+        return {"fault": fault.prefix}
+
+    def _control_configure(self, query: dict[str, str]) -> Any:
+        self.configure(**_configure_options(query))
+        return self.site.params()
+
+    def _control_params(self, query: dict[str, str]) -> Any:
+        return self.site.params()
+
+
+CONTROLS: dict[str, Callable[[_Replica, dict[str, str]], Any]] = {
+    "log": _Replica._control_log,
+    "revise": _Replica._control_revise,
+    "fail": _Replica._control_fail,
+    "configure": _Replica._control_configure,
+    "params": _Replica._control_params,
+}
 
 
 def _configure_options(query: dict[str, str]) -> dict[str, Any]:
@@ -494,43 +344,40 @@ class ReplicaServer:
 
     def start(self) -> ReplicaServer:
         if self.mode == "thread":
-            self._server = make_http_server(
-                self.site, self.host, self.port, log_requests=self.log_requests, cache=self.cache
-            )
-            if self.prerender:  # in this process: no forking beside other threads
-                self._server.RequestHandlerClass.replica.warm(workers=1)  # type: ignore[attr-defined]
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="replica", daemon=True
-            )
-            self._thread.start()
-            if self.foreign:
-                self._foreign = make_foreign_server(self.site, self.port)
-                self._foreign_thread = threading.Thread(
-                    target=self._foreign.serve_forever, name="replica-foreign", daemon=True
-                )
-                self._foreign_thread.start()
-            return self
-        command = [
-            sys.executable,
-            "-m",
-            "tazarchive.replica",
-            "--params",
-            json.dumps(self.site.params()),
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--quiet",
-        ]
-        if not self.log_requests:
-            command.append("--no-log")
-        if self.cache:
-            command.append("--cache")
-        if self.prerender:
-            command.append("--prerender")
+            self._start_thread()
+        else:
+            self._start_process()
+        return self
+
+    def _start_thread(self) -> None:
+        self._server = make_http_server(
+            self.site, self.host, self.port, log_requests=self.log_requests, cache=self.cache
+        )
+        if self.prerender:  # in this process: no forking beside other threads
+            self._server.RequestHandlerClass.replica.warm(workers=1)  # type: ignore[attr-defined]
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="replica", daemon=True
+        )
+        self._thread.start()
         if self.foreign:
-            command.append("--foreign")
+            self._foreign = make_foreign_server(self.site, self.port)
+            self._foreign_thread = threading.Thread(
+                target=self._foreign.serve_forever, name="replica-foreign", daemon=True
+            )
+            self._foreign_thread.start()
+
+    def _start_process(self) -> None:
+        params = json.dumps(self.site.params())
+        command = [sys.executable, "-m", "tazarchive.replica", "--params", params]
+        command += ["--host", self.host, "--port", str(self.port), "--quiet"]
+        flags = {
+            "--no-log": not self.log_requests,
+            "--cache": self.cache,
+            "--prerender": self.prerender,
+            "--foreign": self.foreign,
+        }
+        command += [flag for flag, on in flags.items() if on]
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
@@ -540,7 +387,6 @@ class ReplicaServer:
             self._process.wait()
             raise RuntimeError(f"replica child did not start: {line!r}")
         self.port = int(found.group(1))
-        return self
 
     def stop(self) -> None:
         if self._foreign is not None:

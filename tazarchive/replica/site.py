@@ -913,25 +913,21 @@ def _href_variant(rng: random.Random, slug: str, article_id: str) -> str:
     )[choice - 5]
 
 
-def _generate(site: Site, index: int) -> ArticleData:
-    """An article's data without its body (enough for teasers); see _fill_body."""
-    seed = site.seed
-    text = _Text(seed, "meta", index)
-    rng = text.rng
-    article_id = site.id_of(index)
-    deep = site.is_deep(index)
-    column = site._column_of(index)
-    agency = not site.author_indexes(index)
+def _genre(site: Site, index: int, agency: bool, deep: bool) -> tuple[str, str]:
+    """(genre, byline label) of an article."""
     if agency:
-        genre, label = "report", ""
-    elif column is not None and not deep:
-        genre, label = "commentary", "Kolumne von"
-    elif index % 9 == 2:
-        genre, label = "commentary", "Kommentar von"
-    elif index % 17 == 6:
-        genre, label = "interview", "Interview von"
-    else:
-        genre, label = "report", "Von"
+        return "report", ""
+    if site._column_of(index) is not None and not deep:
+        return "commentary", "Kolumne von"
+    if index % 9 == 2:
+        return "commentary", "Kommentar von"
+    if index % 17 == 6:
+        return "interview", "Interview von"
+    return "report", "Von"
+
+
+def _headline(rng: random.Random, index: int) -> tuple[str, str]:
+    """(topline, title) of an article."""
     topline = _upper_first(rng.choice((*words.ADJECTIVES, *words.TOPICS)))
     if rng.random() < 0.6:
         topline = f"{topline} {_noun(rng)}".replace("\u00ad", "")  # soft hyphens: body only
@@ -943,6 +939,19 @@ def _generate(site: Site, index: int) -> ArticleData:
     )
     if index % 7 == 1:
         title = f"„{title}“"
+    return topline, title
+
+
+def _generate(site: Site, index: int) -> ArticleData:
+    """An article's data without its body (enough for teasers); see _fill_body."""
+    seed = site.seed
+    text = _Text(seed, "meta", index)
+    rng = text.rng
+    article_id = site.id_of(index)
+    deep = site.is_deep(index)
+    agency = not site.author_indexes(index)
+    genre, label = _genre(site, index, agency, deep)
+    topline, title = _headline(rng, index)
     teaser = text.sentences(1, 2)
     authors = [site.author(a) for a in site.author_indexes(index)]
     tags = [site.tag(kind, t) for kind, t in site.tag_indexes(index)]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from html import escape
 
-from tazarchive.replica.response import template
 from tazarchive.replica.site import OVERVIEW, PARENT_SECTIONS, ArticleData, Site, segments_text
+from tazarchive.replica.templates import template
 
 
 def _e(text: str) -> str:
