@@ -886,3 +886,24 @@ def test_command_line_takes_markup_and_fault_options() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_templates_fill_slots_strictly_and_keep_literal_text() -> None:
+    from tazarchive.replica.templates import Filler, parts
+
+    filler = Filler("a $x b ${y}c $$ {'\\n'} \"q\"\n")
+    assert filler.substitute(x=1, y="z") == "a 1 b zc $ {'\\n'} \"q\"\n"
+    with pytest.raises(TypeError):
+        filler.substitute(x=1)  # a slot left empty
+    with pytest.raises(TypeError):
+        filler.substitute(x=1, y=2, z=3)  # a value no slot takes
+    teaser = parts("listing.html")["teaser"]
+    assert "$" not in teaser.substitute(**dict.fromkeys(_slots("listing.html", "teaser"), "v"))
+
+
+def _slots(file: str, part: str) -> set[str]:
+    from tazarchive.replica.templates import _PART, _SLOT, _text
+
+    pieces = _PART.split(_text(file))
+    body = dict(zip(pieces[1::2], pieces[2::2], strict=True))[part]
+    return {m.group(2) or m.group(3) for m in _SLOT.finditer(body)} - {None}
