@@ -744,11 +744,12 @@ def test_deep_nesting_fault_wraps_the_text_after_the_first_paragraph(layout: str
     assert blocks[-1].text in text  # the text is all there, only deep
 
 
-def test_offsite_redirect_fault_sends_articles_to_another_loopback_host() -> None:
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_offsite_redirect_fault_sends_articles_to_another_loopback_host(mode: str) -> None:
     site = Site(200, faults=Faults(offsite_redirect=0.1))
     moved = site.hit_ids("offsite_redirect")
     assert moved
-    with ReplicaServer(site) as server:
+    with ReplicaServer(site, mode=mode) as server:  # type: ignore[arg-type]
         assert server.foreign_url == f"http://127.0.0.2:{server.port}"
         status, _, headers = _fetch(f"{server.base_url}/Slug/!{moved[0]}/")
         assert (status, headers["Location"]) == (302, f"{server.foreign_url}/Slug/!{moved[0]}/")
