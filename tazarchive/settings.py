@@ -124,3 +124,18 @@ TAZARCHIVE_WARC_ENABLED = True  # every response (+ its request) to WARC
 TAZARCHIVE_WARC_DIR = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/warc
 TAZARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # bytes per .warc.gz before the next file starts
 TAZARCHIVE_WARC_LISTINGS = True  # off: article pages only (no listings, robots.txt, feeds)
+
+# Gopher (issue 14): taz's gopher service, the gopher spider, verify, serve-gopher
+DOWNLOAD_HANDLERS: dict[str, str | None] = {
+    "gopher": "tazarchive.gopher.handler.GopherDownloadHandler"
+}
+TAZARCHIVE_GOPHER_URL = (
+    "gopher://taz.de/1/"  # the gopher spider's and verify's start; articles at /!<id>
+)
+TAZARCHIVE_GOPHER_MAXSIZE = (
+    4_000_000  # bytes per gopher answer (0: DOWNLOAD_MAXSIZE); articles are ~20 KB
+)
+TAZARCHIVE_GOPHER_LASTLINE = True  # a menu must end with its "." line, else it is data loss
+TAZARCHIVE_GOPHER_SERVE_PORT = 7070  # scrapy serve-gopher: port on 127.0.0.1 (--port overrides)
+TAZARCHIVE_VERIFY_SAMPLE = 20  # scrapy verify without ids: this many archived articles at random
+TAZARCHIVE_VERIFY_MIN_LINES = 0.99  # scrapy verify exits 1 when fewer lines than this ratio agree
