@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+DEFAULT_URL = "gopher://taz.de/1/"  # TAZARCHIVE_GOPHER_URL's default
 DEFAULT_PORT = 70
 MENU = "1"
 TEXT = "0"
