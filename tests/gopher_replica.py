@@ -18,6 +18,7 @@ from tazarchive.dump.rules import TITLE_PREFIX
 from tazarchive.dump.views import gophermap_view
 from tazarchive.gopher.site import Entry, error_menu, listing_lines
 from tazarchive.items import Article, article_from_dict, article_to_dict
+from tazarchive.normalise import normalise_article
 from tazarchive.replica import SECTIONS, Site
 from tests.gopher_servers import gopher_server
 
@@ -25,7 +26,8 @@ TAZ = GopherOptions()  # taz.de, 70, no prefix: what taz's own menus hold
 
 
 def as_taz_sends(article: Article) -> Article:
-    """The article with its no-break spaces as plain spaces.
+    """The article as taz's gopher text has it: FORMAT.md's character rules applied
+    (soft hyphens, zero-width spaces removed), and no-break spaces plain.
 
     taz's pages hold NBSPs in their text (taz-pages/NOTES.md), none of the 48
     gopher captures in ../shared/dumps/ holds one: taz's gopher text has
@@ -36,6 +38,7 @@ def as_taz_sends(article: Article) -> Article:
         return text.replace("\u00a0", " ").replace("\u202f", " ")
 
     copy = article_from_dict(article_to_dict(article))
+    normalise_article(copy)
     copy.title, copy.topline, copy.teaser = (
         plain(copy.title),
         plain(copy.topline),
