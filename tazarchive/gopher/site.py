@@ -167,7 +167,8 @@ class GopherArchive:
     def _root(self) -> list[MenuLine]:
         prefix = self.options.selector_prefix
         lines = [MenuLine(INFO, TITLE_PREFIX + ROOT_TITLE), MenuLine(INFO, "")]
-        for year in sorted(self.index.months, reverse=True):
+        years = sorted(self.index.months, key=lambda year: (year != UNDATED, year), reverse=True)
+        for year in years:  # newest first, undated last
             count = sum(len(entries) for entries in self.index.months[year].values())
             lines.append(MenuLine(MENU, f"{year} ({count})", f"{prefix}/{year}"))
         return lines
