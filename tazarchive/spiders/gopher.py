@@ -5,8 +5,9 @@ article is the menu ``/!<id>`` below it, an author ``/!a<id>``, a tag
 ``/!t<id>``. ``-a ids=…`` fetches those articles, ``-a author=…`` and
 ``-a tag=…`` every article their menu lists; without arguments the root
 menu's sections are walked. Articles leave as ``Article`` items (layout
-"gopher", URL the canonical https one) through the normal pipelines; the
-archive decides what a gopher revision may replace (docs/gopher.md).
+"gopher", URL the gopher URL they were read from) through the normal
+pipelines; the archive decides what a gopher revision may replace
+(docs/gopher.md).
 """
 
 from __future__ import annotations
@@ -127,9 +128,9 @@ class GopherSpider(TazBaseSpider):
         id_ = str(response.meta[ARTICLE_ID_META])
         text = _menu_text(response)
         try:
-            article = read_article(
-                text, id_, gopher=self.gopher, url=urls.article_url(self.base_url, id_)
-            )
+            # The gopher URL marks where the revision came from: the archive
+            # never lets it replace one read from HTML (docs/gopher.md).
+            article = read_article(text, id_, gopher=self.gopher, url=response.url)
         except NotADump as exc:
             raise PageRejected("unknown_design", f"gopher menu: {exc}", response.url) from None
         article.fetched = datetime.now(UTC)
