@@ -30,8 +30,7 @@ from tazarchive.archive import Archive, ArchiveLayout, CountingStats
 from tazarchive.dump import NotADump
 from tazarchive.dump.files import dump_files, read_dump_file
 from tazarchive.extensions import ArchiveBusy, LockFile
-from tazarchive.normalise import normalise_article
-from tazarchive.pipelines import rejection_reason
+from tazarchive.pipelines import normalise, rejection_reason
 
 REVISION_SUFFIX = re.compile(r"\.r[0-9]+(?=\.[^.]+$)")
 
@@ -73,7 +72,7 @@ class DumpImporter:
         # An archive's own later revisions are named <id>.r<N>.txt: the id is before ".r".
         source = REVISION_SUFFIX.sub("", path.name)
         article = read_dump_file(path, source=source, gopher=self.archive.gopher)
-        article = normalise_article(article)
+        article = normalise(article)
         reason = rejection_reason(article)
         if reason == "no_taz_id":
             raise ValueError("no article id (neither in a proxy address nor in the file name)")
