@@ -1,19 +1,16 @@
 """Where verify and serve-gopher read archived articles from.
 
-The archive (``tazarchive.archive.Archive``, HELPERS.md contract 4) answers
-``latest(id)`` and ``iter_latest()``. Until it is there, the archive's
-JSONL files stand in: every stored revision is one line in them, the last
-revision of an id is its latest.
+The archive (``tazarchive.archive.Archive``) answers ``latest(id)`` and
+``iter_latest()``; :class:`MemorySource` answers the same from a list.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from tazarchive.archive import ArchiveLayout
-from tazarchive.items import Article, article_from_dict
+from tazarchive.archive import Archive
+from tazarchive.items import Article
 
 
 class ArticleSource(Protocol):
@@ -23,7 +20,7 @@ class ArticleSource(Protocol):
 
 
 class MemorySource:
-    """Articles held in memory (tests, and the JSONL stand-in)."""
+    """Articles held in memory; of one id the highest revision counts."""
 
     def __init__(self, articles: Iterable[Article]) -> None:
         self.articles: dict[str, Article] = {}
@@ -39,24 +36,6 @@ class MemorySource:
         return iter(list(self.articles.values()))
 
 
-def jsonl_source(layout: ArchiveLayout) -> MemorySource:
-    """The latest revision of every article in the archive's JSONL files."""
-
-    def lines() -> Iterator[Article]:
-        for path in sorted(layout.jsonl.glob("*.jsonl")) if layout.jsonl.is_dir() else []:
-            with path.open(encoding="utf-8") as handle:
-                for line in handle:
-                    if line.strip():
-                        yield article_from_dict(json.loads(line))
-
-    return MemorySource(lines())
-
-
-def open_source(settings: Mapping[str, Any]) -> ArticleSource:
-    """The archive of these settings, read-only."""
-    try:
-        from tazarchive.archive import Archive  # type: ignore[attr-defined]  # h-archive's
-    except ImportError:
-        return jsonl_source(ArchiveLayout.from_settings(settings))
-    source: ArticleSource = Archive.from_settings(settings)
-    return source
+def open_source(settings: Mapping[str, Any]) -> Archive:
+    """The archive of these settings, for reading (any site it was made for)."""
+    return Archive.from_settings(settings, check_site=False)
