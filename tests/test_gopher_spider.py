@@ -15,6 +15,7 @@ from scrapy import Request
 from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
+from tazarchive import stats
 from tazarchive.dump import render
 from tazarchive.extract.errors import PageRejected
 from tazarchive.items import Article
@@ -202,3 +203,28 @@ def test_gopher_author_crawl_archives_every_article_of_the_author(
     assert sorted(r["id"] for r in records) == sorted(SITE.articles_of_author(author))
     assert {r["layout"] for r in records} == {"gopher"}
     assert f"/!a{author}" in asked
+
+
+def test_gopher_copy_never_replaces_the_html_revision(
+    servers: tuple[str, str, list[str]], tmp_path: Path
+) -> None:
+    http, gopher, _ = servers
+    ids = list(SITE.article_ids())[1:4]
+    scrapy_crawl("articles", tmp_path, "-a", f"ids={','.join(ids)}", TAZARCHIVE_BASE_URL=http)
+    before = dumps(tmp_path)
+    scrapy_crawl(
+        "gopher",
+        tmp_path,
+        "-a",
+        f"ids={','.join(ids)}",
+        "-a",
+        "refresh=1",
+        TAZARCHIVE_GOPHER_URL=gopher,
+        TAZARCHIVE_BASE_URL=http,
+    )
+    assert dumps(tmp_path) == before
+    [report] = sorted((tmp_path / "runs").glob("gopher-*.json"))
+    run = json.loads(report.read_text(encoding="utf-8"))
+    assert run["counts"]["revised"] == run["counts"]["new"] == 0
+    # the run report lists tazarchive/… keys without their prefix
+    assert run["tazarchive"][stats.ARTICLES_KEPT_HTML.removeprefix("tazarchive/")] == 3
