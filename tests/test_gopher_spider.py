@@ -14,6 +14,7 @@ import pytest
 from scrapy import Request
 from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
 
 from tazarchive import stats
 from tazarchive.dump import render
@@ -22,6 +23,7 @@ from tazarchive.items import Article
 from tazarchive.replica import ReplicaServer, Site
 from tazarchive.spiders.base import ARTICLE_ID_META, SpiderArgumentError
 from tazarchive.spiders.gopher import LISTING_KIND_META, GopherSpider
+from tazarchive.warc import iter_responses
 from tests.conftest import REPO
 from tests.gopher_replica import as_taz_sends, replica_gopher, replica_menu
 
@@ -168,6 +170,23 @@ def dumps(output: Path) -> dict[str, bytes]:
     }
 
 
+def warc_records(folder: Path) -> list[tuple[str, str, str, bytes]]:
+    """(type, target URI, content type, block) of every record in the folder's WARC files."""
+    found = []
+    for path in sorted(folder.glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                found.append(
+                    (
+                        record.rec_type,
+                        record.rec_headers.get_header("WARC-Target-URI"),
+                        record.rec_headers.get_header("Content-Type"),
+                        record.content_stream().read(),
+                    )
+                )
+    return found
+
+
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[str, str, list[str]]]:
     with ReplicaServer(SITE) as http, replica_gopher(SITE) as (port, asked):
@@ -185,8 +204,19 @@ def test_gopher_crawl_archives_the_same_seed_dumps_as_the_html_crawl(
     assert len(from_gopher) == len(ids.split(","))
     assert from_gopher == from_html
     assert {f"/!{id_}" for id_ in ids.split(",")} <= set(asked)  # it really went over gopher
-    warcs = list((tmp_path / "gopher" / "warc").glob("*.warc.gz"))
-    assert warcs, "gopher responses reach the WARC capture"
+    records = warc_records(tmp_path / "gopher" / "warc")
+    resources = {uri: body for kind, uri, _, body in records if kind == "resource"}
+    for id_ in ids.split(","):
+        url = f"{gopher}!{id_}"
+        assert resources[url] == replica_menu(SITE, f"/!{id_}").encode("utf-8")
+    requests = [(uri, body) for kind, uri, _, body in records if kind == "request"]
+    assert (f"{gopher}!{ids.split(',')[0]}", f"/!{ids.split(',')[0]}\r\n".encode()) in requests
+    assert {ctype for kind, _, ctype, _ in records if kind == "resource"} == {
+        "text/x-gophermap; charset=utf-8",
+        "text/plain; charset=utf-8",  # robots.txt, a type 0 item
+    }
+    assert not [r for r in records if r[0] == "response"]  # no made-up HTTP headers
+    assert list(iter_responses(sorted((tmp_path / "gopher" / "warc").iterdir()))) == []
 
 
 def test_gopher_author_crawl_archives_every_article_of_the_author(
