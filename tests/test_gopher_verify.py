@@ -271,3 +271,12 @@ def test_verify_counts_articles_taz_does_not_have_as_failures(
     assert errors[IDS[1]] == ""
     assert errors["999999"] == "not in the archive"
     assert code == 1
+
+
+def test_menu_cut_short_after_a_difference_counts_no_rows_beyond_the_cut() -> None:
+    menu = ours(IDS[4])
+    theirs_rows = rows(menu)[:20]
+    theirs_rows[19] = theirs_rows[19].replace("i", "iX", 1)
+    result = compare_menus(IDS[4], menu, joined(theirs_rows).encode())
+    assert result.lines_compared == 20
+    assert [d.line for d in result.differences] == [20]

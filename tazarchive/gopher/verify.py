@@ -67,6 +67,9 @@ def compare_menus(article_id: str, ours: str, theirs: bytes) -> Comparison:
         # Our rows after the point where taz's menu stopped were never sent.
         while opcodes and opcodes[-1][0] == "delete":
             opcodes.pop()
+        if opcodes and opcodes[-1][0] == "replace" and opcodes[-1][4] == len(their_rows):
+            tag, i1, i2, j1, j2 = opcodes[-1]
+            opcodes[-1] = (tag, i1, min(i2, i1 + j2 - j1), j1, j2)
     reached = 0
     for tag, i1, i2, j1, j2 in opcodes:
         reached = max(reached, i2)
