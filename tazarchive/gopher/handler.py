@@ -19,7 +19,7 @@ meta, as for HTTP), TAZARCHIVE_GOPHER_MAXSIZE, TAZARCHIVE_GOPHER_LASTLINE.
 
 from __future__ import annotations
 
-import logging
+from ipaddress import ip_address as parse_ip
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
-logger = logging.getLogger(__name__)
 
 ENCODING = "utf-8"  # gopher names no charset; taz's menus are UTF-8
 MENU_CONTENT_TYPE = "text/x-gophermap; charset=utf-8"
@@ -204,8 +203,6 @@ class GopherDownloadHandler(BaseDownloadHandler):
             flags.append("dataloss")
         ip_address = None
         if peer is not None and getattr(peer, "host", None):
-            from ipaddress import ip_address as parse_ip
-
             ip_address = parse_ip(peer.host)
         if target.type not in (MENU, TEXT):
             return Response(
