@@ -82,7 +82,7 @@ def test_unusable_arguments_are_refused_with_one_line(
     arguments: dict[str, str], message: str
 ) -> None:
     with pytest.raises(SpiderArgumentError, match=message):
-        GopherSpider.check_arguments(**arguments)
+        GopherSpider.check_arguments(arguments)
     assert message in (spider(**arguments).argument_error or "")
 
 

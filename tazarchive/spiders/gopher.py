@@ -12,7 +12,7 @@ pipelines; the archive decides what a gopher revision may replace
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,44 +46,58 @@ DATALOSS_FLAG = "dataloss"  # set by the handler when DOWNLOAD_FAIL_ON_DATALOSS 
 class GopherSpider(TazBaseSpider):
     name = "gopher"
 
+    # Name -> one line of help (h-discovery's shape: TazBaseSpider.ARGUMENTS
+    # holds "refresh" there; check_arguments/parse_arguments as on its base).
     ARGUMENTS: ClassVar[dict[str, str]] = {
-        "ids": "comma-separated article ids or URLs: fetch these articles' gopher menus",
+        "refresh": "1 to fetch articles the archive already holds again (default 0)",
+        "ids": "article ids or URLs, comma-separated: fetch these articles' gopher menus",
         "author": "taz author id or URL: every article the author's gopher menu lists",
         "tag": "taz tag id or URL: every article the tag's gopher menu lists",
-        "refresh": "1: fetch articles the archive already holds",
     }
 
     gopher_url: str = gopher_urls.DEFAULT_URL
     gopher: GopherOptions = GopherOptions()
+    article_ids: list[str]
+    author_id: str | None
+    tag_id: str | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        ids, author, tag = (kwargs.pop(name, None) for name in ("ids", "author", "tag"))
-        unknown = {name: kwargs.pop(name) for name in list(kwargs) if name not in self.ARGUMENTS}
+        # "refresh" is the base's; "_job" comes from scrapyd, not from users.
+        given = {name: kwargs.pop(name) for name in list(kwargs) if name not in ("refresh", "_job")}
         super().__init__(*args, **kwargs)
-        self.article_ids: list[str] = []
-        self.author_id: str | None = None
-        self.tag_id: str | None = None
+        self.article_ids, self.author_id, self.tag_id = [], None, None
         with self.reading_arguments():
-            self.check_arguments(ids=ids, author=author, tag=tag, **unknown)
-            self.article_ids = read_article_ids(("-a ids", entry) for entry in split_list(ids))
-            self.author_id = urls.author_id(author) if author else None
-            self.tag_id = urls.tag_id(tag) if tag else None
+            self.check_arguments(given)
+            for name, value in self.parse_arguments(given).items():
+                setattr(self, name, value)
 
     @classmethod
-    def check_arguments(cls, **arguments: str | None) -> None:
-        """Raise SpiderArgumentError for an argument this spider cannot use."""
-        unknown = sorted(set(arguments) - set(cls.ARGUMENTS))
+    def check_arguments(cls, args: Mapping[str, str]) -> None:
+        """Raise SpiderArgumentError (one line) for an unknown argument or a bad value."""
+        unknown = sorted(set(args) - cls.ARGUMENTS.keys())
         if unknown:
-            raise SpiderArgumentError(f"unknown argument -a {unknown[0]}")
-        given = [name for name in ("ids", "author", "tag") if arguments.get(name)]
+            takes = ", ".join(sorted(cls.ARGUMENTS))
+            raise SpiderArgumentError(f"unknown argument -a {unknown[0]} (takes: {takes})")
+        cls.parse_arguments(args)
+
+    @classmethod
+    def parse_arguments(cls, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The spider's attributes from its ``-a`` arguments; raises SpiderArgumentError."""
+        given = [name for name in ("ids", "author", "tag") if args.get(name)]
         if len(given) > 1:
             raise SpiderArgumentError(f"-a {given[0]} and -a {given[1]} exclude each other")
-        if arguments.get("ids"):
-            read_article_ids(("-a ids", entry) for entry in split_list(arguments["ids"]))
+        values: dict[str, Any] = {
+            "article_ids": read_article_ids(
+                ("-a ids", entry) for entry in split_list(args.get("ids"))
+            )
+        }
         for name, reader in (("author", urls.author_id), ("tag", urls.tag_id)):
-            value = arguments.get(name)
-            if value and reader(value) is None:
+            value = args.get(name)
+            found = reader(str(value)) if value else None
+            if value and found is None:
                 raise SpiderArgumentError(f"-a {name}={value!r}: not a taz {name}")
+            values[f"{name}_id"] = found
+        return values
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
