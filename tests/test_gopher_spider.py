@@ -20,7 +20,7 @@ from tazarchive import stats
 from tazarchive.dump import render
 from tazarchive.extract.errors import PageRejected
 from tazarchive.items import Article
-from tazarchive.replica import ReplicaServer, Site
+from tazarchive.replica import SECTIONS, ReplicaServer, Site
 from tazarchive.spiders.base import ARTICLE_ID_META, SpiderArgumentError
 from tazarchive.spiders.gopher import LISTING_KIND_META, GopherSpider
 from tazarchive.warc import iter_responses
@@ -258,3 +258,18 @@ def test_gopher_copy_never_replaces_the_html_revision(
     assert run["counts"]["revised"] == run["counts"]["new"] == 0
     # the run report lists tazarchive/… keys without their prefix
     assert run["tazarchive"][stats.ARTICLES_KEPT_HTML.removeprefix("tazarchive/")] == 3
+
+
+def test_gopher_crawl_without_arguments_walks_root_and_sections(
+    servers: tuple[str, str, list[str]], tmp_path: Path
+) -> None:
+    _, gopher, _ = servers
+    scrapy_crawl("gopher", tmp_path, TAZARCHIVE_GOPHER_URL=gopher, CONCURRENT_REQUESTS="16")
+    records = [
+        json.loads(line)
+        for path in (tmp_path / "jsonl").glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    listed = {id_ for section in SECTIONS for id_ in SITE.articles_of_section(section)}
+    assert listed
+    assert sorted(r["id"] for r in records) == sorted(listed)
