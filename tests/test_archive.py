@@ -272,6 +272,15 @@ def test_an_archive_refuses_another_base_url_unless_allowed(tmp_path: Path) -> N
         assert ledger.get_meta("base_url") == "https://taz.de"
 
 
+def test_a_local_server_on_another_port_is_the_same_site(tmp_path: Path) -> None:
+    _open(tmp_path, TAZARCHIVE_BASE_URL="http://127.0.0.1:8000").close()
+    _open(tmp_path, TAZARCHIVE_BASE_URL="http://127.0.0.1:39211/").close()
+    with pytest.raises(OtherSite):
+        _open(tmp_path, TAZARCHIVE_BASE_URL="https://127.0.0.1:8000")
+    with pytest.raises(OtherSite):
+        _open(tmp_path, TAZARCHIVE_BASE_URL="https://taz.de")
+
+
 def test_a_crawl_into_another_sites_archive_stops_at_once_with_one_line(tmp_path: Path) -> None:
     _open(tmp_path, TAZARCHIVE_BASE_URL="https://taz.de").close()
     result = subprocess.run(
