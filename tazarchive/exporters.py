@@ -10,7 +10,9 @@
   exporter ``write`` is one ``os.write`` of a complete record: a killed run
   neither loses a line it exported nor leaves half a line.
 
-Exporters only write: no stats, no decisions.
+Exporters only write, and count a failed write or rendering
+(``tazarchive/articles/store_errors``: the run fails on it) before raising it:
+Scrapy only logs an exception from a feed's ``export_item``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from scrapy.exporters import BaseItemExporter, CsvItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
+from tazarchive import stats as keys
 from tazarchive.archive import ArchiveLayout, article_json_line, cut_partial_last_line
 from tazarchive.archive.jsonl import escape_line_breakers
 from tazarchive.dump import GopherOptions, render
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +49,34 @@ def _is_utf(encoding: str) -> bool:
     return encoding.lower().replace("-", "").replace("_", "").startswith("utf")
 
 
-class ArticleJsonLinesExporter(BaseItemExporter):
+class _FailuresCounted:
+    """``export_item`` calls ``_export``; an exception in it is counted, then raised."""
+
+    stats: StatsCollector | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
+        exporter = cls(file, **cls.crawler_kwargs(crawler, kwargs))  # type: ignore[call-arg]
+        exporter.stats = crawler.stats
+        return exporter
+
+    @classmethod
+    def crawler_kwargs(cls, crawler: Crawler, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return kwargs
+
+    def export_item(self, item: Any) -> None:
+        try:
+            self._export(item)
+        except Exception:
+            if self.stats is not None:
+                self.stats.inc_value(keys.ARTICLES_STORE_ERRORS)
+            raise
+
+    def _export(self, item: Any) -> None:
+        raise NotImplementedError
+
+
+class ArticleJsonLinesExporter(_FailuresCounted, BaseItemExporter):
     """JSON Lines: an :class:`Article` as ``article_to_dict``, other items via ItemAdapter.
 
     Every record is encoded completely first and written with ONE ``write``
@@ -62,7 +93,7 @@ class ArticleJsonLinesExporter(BaseItemExporter):
         self._kwargs.setdefault("separators", (",", ":"))
         self.encoder: json.JSONEncoder = ScrapyJSONEncoder(**self._kwargs)
 
-    def export_item(self, item: Any) -> None:
+    def _export(self, item: Any) -> None:
         if isinstance(item, Article) and self.fields_to_export is None and self._utf:
             # The archive's own line: a feed of archived articles equals its JSONL.
             line = article_json_line(item)
@@ -76,7 +107,7 @@ class ArticleJsonLinesExporter(BaseItemExporter):
         self.file.write((line + "\n").encode(self.charset))
 
 
-class TazDumpExporter(BaseItemExporter):
+class TazDumpExporter(_FailuresCounted, BaseItemExporter):
     """Each article's dump text, one after the other (every dump ends with a newline).
 
     ``dump_format`` (feed option ``item_export_kwargs``) picks the rendering;
@@ -100,12 +131,12 @@ class TazDumpExporter(BaseItemExporter):
         self._warned_types: set[type] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
+    def crawler_kwargs(cls, crawler: Crawler, kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs.setdefault("dump_format", crawler.settings["TAZARCHIVE_DUMP_FORMAT"])
         kwargs.setdefault("gopher", GopherOptions.from_settings(crawler.settings))
-        return cls(file, **kwargs)
+        return kwargs
 
-    def export_item(self, item: Any) -> None:
+    def _export(self, item: Any) -> None:
         if not isinstance(item, Article):
             if type(item) not in self._warned_types:
                 self._warned_types.add(type(item))
@@ -193,7 +224,7 @@ def _csv_row(article: Article) -> dict[str, Any]:
     return record
 
 
-class ArticleCsvExporter(CsvItemExporter):
+class ArticleCsvExporter(_FailuresCounted, CsvItemExporter):
     """CSV with one readable cell per field: an article's nested fields flattened as text.
 
     Authors and tags: names joined by "; "; body: paragraphs split by a blank
@@ -201,5 +232,5 @@ class ArticleCsvExporter(CsvItemExporter):
     titles; picture: caption and credit. The JSONL feed keeps everything.
     """
 
-    def export_item(self, item: Any) -> None:
-        super().export_item(_csv_row(item) if isinstance(item, Article) else item)
+    def _export(self, item: Any) -> None:
+        CsvItemExporter.export_item(self, _csv_row(item) if isinstance(item, Article) else item)

@@ -146,8 +146,12 @@ class StorePipeline:
     Stats: tazarchive/articles/{new,revised,known,kept_html,kept_whole,store_errors}.
     """
 
+    # A full disk fails every article: the first few errors say why, the count says how many.
+    ERRORS_LOGGED = 10
+
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
+        self._errors = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -162,8 +166,15 @@ class StorePipeline:
         try:
             outcome = self.archive.store(item)
         except Exception as error:
-            logger.error("Cannot store article %s: %s: %s", item.id, type(error).__name__, error)
+            self._log_error(item, error)
             raise DropItem(f"Article {item.id} not stored: {error}", log_level="DEBUG") from None
         if outcome == "known":
             raise DropItem(f"Article {item.id} is already archived", log_level="DEBUG")
         return item
+
+    def _log_error(self, item: Article, error: Exception) -> None:
+        self._errors += 1
+        level = logging.ERROR if self._errors <= self.ERRORS_LOGGED else logging.DEBUG
+        logger.log(level, "Cannot store article %s: %s: %s", item.id, type(error).__name__, error)
+        if self._errors == self.ERRORS_LOGGED:
+            logger.error("Further store errors are only counted (tazarchive/articles/store_errors)")

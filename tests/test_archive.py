@@ -272,6 +272,15 @@ def test_an_archive_refuses_another_base_url_unless_allowed(tmp_path: Path) -> N
         assert ledger.get_meta("base_url") == "https://taz.de"
 
 
+def test_a_local_server_on_another_port_is_the_same_site(tmp_path: Path) -> None:
+    _open(tmp_path, TAZARCHIVE_BASE_URL="http://127.0.0.1:8000").close()
+    _open(tmp_path, TAZARCHIVE_BASE_URL="http://127.0.0.1:39211/").close()
+    with pytest.raises(OtherSite):
+        _open(tmp_path, TAZARCHIVE_BASE_URL="https://127.0.0.1:8000")
+    with pytest.raises(OtherSite):
+        _open(tmp_path, TAZARCHIVE_BASE_URL="https://taz.de")
+
+
 def test_a_crawl_into_another_sites_archive_stops_at_once_with_one_line(tmp_path: Path) -> None:
     _open(tmp_path, TAZARCHIVE_BASE_URL="https://taz.de").close()
     result = subprocess.run(
@@ -346,6 +355,27 @@ def test_rejected_page_is_counted_listed_written_and_swallowed(tmp_path: Path) -
         "https://taz.de/!0/",
     )
     assert not (tmp_path / "ledger.sqlite3").exists()
+
+
+def test_a_crawl_records_rejected_pages_and_logs_no_spider_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "scrapy", "runspider", str(REPO / "tests" / "reject_spiders.py"),
+            "-a", "n=3",
+            "-s", f"TAZARCHIVE_OUTPUT_DIR={tmp_path}", "-s", "TAZARCHIVE_WARC_ENABLED=False",
+        ],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "'tazarchive/rejected/challenge': 3" in result.stderr
+    assert "Spider error processing" not in result.stderr
+    assert "spider_exceptions" not in result.stderr
+    lines = (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["url"] for line in lines) == [
+        "https://taz.de/!<p>0</p>/",
+        "https://taz.de/!<p>1</p>/",
+        "https://taz.de/!<p>2</p>/",
+    ]
 
 
 def test_other_spider_exceptions_pass_the_rejects_middleware(tmp_path: Path) -> None:

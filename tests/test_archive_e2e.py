@@ -104,6 +104,19 @@ def test_rerun_fetches_no_article_and_refresh_records_exactly_the_revised(
         assert {r["id"] for r in records} == set(site.article_ids())
         assert len(_article_requests(server)) == 500
 
+        # Round trip: the crawl's dumps imported into a fresh archive (a relative
+        # path) are the same dumps, byte for byte.
+        imported = subprocess.run(
+            [sys.executable, "-m", "scrapy", "import-dumps", str(output / "dumps"),
+             "-s", "TAZARCHIVE_OUTPUT_DIR=imported"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=240,
+            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tazarchive.settings",
+                 "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
+        assert imported.returncode == 0, imported.stderr[-3000:]
+        assert imported.stdout.strip() == "import-dumps: 500 new, 0 revised, 0 known, 0 failed"
+        assert _dumps(tmp_path / "imported") == dumps
+
         server.clear_log()
         second = _crawl(server, output)
         assert _article_requests(server) == []

@@ -267,6 +267,20 @@ def test_store_pipeline_counts_a_failed_store_and_drops_the_item(
     assert "6000001" in record.getMessage() and "\n" not in record.getMessage()
 
 
+def test_store_pipeline_logs_the_first_errors_and_counts_them_all(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _archive(tmp_path, fmt="nope") as archive:
+        pipeline = StorePipeline(archive)
+        for n in range(25):
+            with pytest.raises(DropItem):
+                pipeline.process_item(_article(f"60{n:05d}"))
+        assert archive.stats.get_value("tazarchive/articles/store_errors") == 25
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == StorePipeline.ERRORS_LOGGED + 1
+    assert errors[-1].startswith("Further store errors are only counted")
+
+
 def test_store_pipeline_passes_archived_articles_unstored(tmp_path: Path) -> None:
     with _archive(tmp_path) as archive:
         archive.store(_article())

@@ -45,6 +45,24 @@ def _site(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
+def same_site(recorded: str, base_url: str) -> bool:
+    """Whether ``base_url`` is the site an archive recorded.
+
+    On a loopback host the port does not count: a local test server (the
+    replica) gets a new port each time it starts, and stays the same site.
+    """
+    a, b = urlsplit(_site(recorded)), urlsplit(_site(base_url))
+    if (a.hostname or "").startswith(_LOOPBACK) and (a.scheme, a.hostname) == (
+        b.scheme,
+        b.hostname,
+    ):
+        return True
+    return _site(recorded) == _site(base_url)
+
+
 class OtherSite(UsageError):
     """A run with another base URL than the archive was made for; ``str()`` is the one line."""
 
@@ -303,7 +321,7 @@ class Archive:
         recorded = ledger.get_meta(BASE_URL_KEY)
         if recorded is None:
             ledger.set_meta(BASE_URL_KEY, _site(base_url))
-        elif recorded != _site(base_url) and not allow_other_site:
+        elif not same_site(recorded, base_url) and not allow_other_site:
             raise OtherSite(
                 f"archive {self.layout.root} holds {recorded}, not {_site(base_url)}: "
                 "use another TAZARCHIVE_OUTPUT_DIR (or -s TAZARCHIVE_ALLOW_OTHER_SITE=True)"
