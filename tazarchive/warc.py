@@ -42,6 +42,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
 from tazarchive import urls
+from tazarchive.gopher.warc import gopher_records
 
 if TYPE_CHECKING:
     from typing import Self
@@ -450,9 +451,14 @@ class WarcCaptureMiddleware:
         exchange = (url, request_message(request), response_message(response))
         date = datetime.now(UTC)
         try:
-            data = exchange_records(
-                *exchange, date=date, ip_address=ip_address, warcinfo_id=writer.open()
-            )
+            if url.startswith("gopher:"):  # resource records, docs/gopher.md
+                data = gopher_records(
+                    request, response, date=date, ip_address=ip_address, warcinfo_id=writer.open()
+                )
+            else:
+                data = exchange_records(
+                    *exchange, date=date, ip_address=ip_address, warcinfo_id=writer.open()
+                )
             writer.write_records(data, 2)
         except OSError as exc:  # disk full, …: keep crawling, but say so loudly
             logger.error("WARC capture of %s failed: %s", url, exc)
