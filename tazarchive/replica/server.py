@@ -37,6 +37,16 @@ from tazarchive.replica.site import SECTIONS, Site
 
 CONTROL_PREFIX = "/__replica__/"
 
+# respond and Response stay importable from here, as before routes.py existed.
+__all__ = [
+    "CONTROL_PREFIX",
+    "ReplicaServer",
+    "Response",
+    "make_foreign_server",
+    "make_http_server",
+    "respond",
+]
+
 
 @dataclass(slots=True)
 class Fault:
