@@ -310,6 +310,14 @@ class ReplicaServer:
     different cores; the log, revisions and faults then go over the control
     paths. ``cache`` keeps rendered pages; ``prerender`` renders every article
     page before serving (on all cores), so serving costs no rendering.
+
+    Markup variants and faults come with the site (``Site(listing_markup=…,
+    unknown_design=…, faults=Faults(…))``) and change while serving through
+    :meth:`configure`, :meth:`set_faults` and :meth:`clear_faults` (they also
+    drop cached pages and restart the ``ban_after`` count). ``foreign``
+    serves the clean site on ``Faults.foreign_host`` at the same port, where
+    ``offsite_redirect`` leads; it is on by itself when the site starts with
+    that fault, pass ``foreign=True`` to switch the fault on later.
     """
 
     def __init__(

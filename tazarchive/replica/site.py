@@ -314,7 +314,11 @@ class Site:
         unknown_design: float | None = None,
         faults: Faults | None = None,
     ) -> None:
-        """Change how pages are served; None leaves a part as it is."""
+        """Change how pages are served; None leaves a part as it is.
+
+        While a server with a page cache serves this site, change it through
+        ReplicaServer.configure, which also drops the cached pages.
+        """
         if listing_markup is not None:
             if listing_markup not in LISTING_MARKUPS:
                 raise ValueError(f"listing_markup must be one of {LISTING_MARKUPS}")
