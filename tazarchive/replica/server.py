@@ -37,6 +37,16 @@ from tazarchive.replica.site import SECTIONS, Site
 
 CONTROL_PREFIX = "/__replica__/"
 
+# respond and Response stay importable from here, as before routes.py existed.
+__all__ = [
+    "CONTROL_PREFIX",
+    "ReplicaServer",
+    "Response",
+    "make_foreign_server",
+    "make_http_server",
+    "respond",
+]
+
 
 @dataclass(slots=True)
 class Fault:
@@ -300,6 +310,14 @@ class ReplicaServer:
     different cores; the log, revisions and faults then go over the control
     paths. ``cache`` keeps rendered pages; ``prerender`` renders every article
     page before serving (on all cores), so serving costs no rendering.
+
+    Markup variants and faults come with the site (``Site(listing_markup=…,
+    unknown_design=…, faults=Faults(…))``) and change while serving through
+    :meth:`configure`, :meth:`set_faults` and :meth:`clear_faults` (they also
+    drop cached pages and restart the ``ban_after`` count). ``foreign``
+    serves the clean site on ``Faults.foreign_host`` at the same port, where
+    ``offsite_redirect`` leads; it is on by itself when the site starts with
+    that fault, pass ``foreign=True`` to switch the fault on later.
     """
 
     def __init__(

@@ -224,6 +224,10 @@ class Site:
     host feeds, sitemaps and robots.txt name (pages always write taz.de hosts,
     as taz does; spiders map them onto their base URL). ``revised`` ids start
     at revision 1. Truth queries return ids as text, newest first.
+    ``listing_markup`` ("taz" | "plain") and ``unknown_design`` (a share of
+    articles) choose markup no extractor knows (unknown.py); ``faults``
+    injects issue 10's faults (faults.py); :meth:`hit_ids` names the
+    articles each one hits. None of them changes the truth.
     """
 
     def __init__(
@@ -314,7 +318,11 @@ class Site:
         unknown_design: float | None = None,
         faults: Faults | None = None,
     ) -> None:
-        """Change how pages are served; None leaves a part as it is."""
+        """Change how pages are served; None leaves a part as it is.
+
+        While a server with a page cache serves this site, change it through
+        ReplicaServer.configure, which also drops the cached pages.
+        """
         if listing_markup is not None:
             if listing_markup not in LISTING_MARKUPS:
                 raise ValueError(f"listing_markup must be one of {LISTING_MARKUPS}")
