@@ -124,3 +124,6 @@ TAZARCHIVE_WARC_ENABLED = True  # every response (+ its request) to WARC
 TAZARCHIVE_WARC_DIR = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/warc
 TAZARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # bytes per .warc.gz before the next file starts
 TAZARCHIVE_WARC_LISTINGS = True  # off: article pages only (no listings, robots.txt, feeds)
+
+# Reparse (issue 13.5)
+TAZARCHIVE_REPARSE_WORKERS = 0  # extraction processes of `scrapy reparse`; 0: one per core

@@ -22,10 +22,11 @@ import fcntl
 import functools
 import io
 import logging
+import mmap
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -643,3 +644,213 @@ def decode_content(body: bytes, content_encoding: str) -> bytes:
         elif coding != "identity":
             raise ValueError(f"unknown Content-Encoding {coding!r}")
     return body
+
+
+# --- indexing and reading by byte range (reparse on every core) ---------------------------
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_MAGIC = b"WARC/1."
+_HEAD_BYTES = 16384  # enough for a record's WARC headers and its HTTP status line
+_CHUNK = 1 << 16
+_CONTENT_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d+)", re.IGNORECASE)
+Buffer = bytes | mmap.mmap
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """Where one response record lies in a WARC file, and what its headers say.
+
+    ``length`` covers the whole record: its gzip member in a ``.warc.gz``
+    file, headers + block + the two CRLFs in an uncompressed one.
+    """
+
+    path: str
+    offset: int
+    length: int
+    url: str
+    status: int
+    date: str  # WARC-Date as written
+
+
+@dataclass(slots=True)
+class WarcIndex:
+    """A pass over the WARC files' record headers: the responses, and what could not be read.
+
+    ``damaged``: stretches of a file that hold no readable record (a corrupt
+    or cut gzip member, a record with broken headers), each counted once and
+    skipped; ``unreadable``: files that hold no WARC record at all. Each is
+    described in ``problems``.
+    """
+
+    responses: list[RecordRef] = field(default_factory=list)
+    records: int = 0
+    damaged: int = 0
+    unreadable: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, path: Path) -> None:
+        """Index one file: gzip members one by one, or records of an uncompressed WARC."""
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            data: Buffer = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        gzipped = data[:3] == _GZIP_MAGIC
+        stretches = _gzip_stretches(data) if gzipped else _plain_stretches(data)
+        try:
+            found: list[RecordRef] = []
+            damaged: list[int] = []
+            records = 0
+            in_damage = False
+            for offset, length, head in stretches:
+                parsed = _parse_head(head) if head is not None else None
+                if parsed is None:
+                    if not in_damage:  # one damaged stretch, however many pieces it breaks into
+                        damaged.append(offset)
+                    in_damage = True
+                    continue
+                in_damage = False
+                records += 1
+                rec_type, url, date, status = parsed
+                if rec_type == "response":
+                    found.append(RecordRef(str(path), offset, length, url, status, date))
+        finally:
+            stretches.close()  # releases its view of the map
+            if isinstance(data, mmap.mmap):
+                data.close()
+        if not records:
+            self.unreadable += 1
+            self._problem(f"{path}: no WARC record in it")
+            return
+        self.records += records
+        self.responses.extend(found)
+        for offset in damaged:
+            self.damaged += 1
+            self._problem(f"{path}: damaged record skipped at offset {offset}")
+
+    def _problem(self, message: str) -> None:
+        _problem(self.problems, message)
+
+
+def index_warcs(paths: Iterable[str | os.PathLike[str]]) -> WarcIndex:
+    """The response records of the WARC files ``paths`` names, in capture order.
+
+    Reads record headers only (gzip members are inflated in C, bodies are not
+    parsed); damaged records are skipped and counted, and the next record is
+    found again at the next gzip member or ``WARC/1.`` header.
+    """
+    index = WarcIndex()
+    for path in warc_files(paths):
+        index.add(path)
+    return index
+
+
+def _gzip_stretches(data: Buffer) -> Generator[tuple[int, int, bytes | None]]:
+    """(offset, length, first inflated bytes) per gzip member; None for a damaged stretch."""
+    with memoryview(data) as view:
+        yield from _gzip_members(data, view)
+
+
+def _gzip_members(data: Buffer, view: memoryview) -> Iterator[tuple[int, int, bytes | None]]:
+    position, size = 0, len(data)
+    while position < size:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        head = b""
+        cursor = position
+        try:
+            while not decompressor.eof and cursor < size:
+                chunk = view[cursor : cursor + _CHUNK]
+                out = decompressor.decompress(chunk)
+                if len(head) < _HEAD_BYTES:
+                    head += out[: _HEAD_BYTES - len(head)]
+                cursor += len(chunk)
+        except zlib.error:
+            pass
+        if decompressor.eof:
+            end = cursor - len(decompressor.unused_data)
+            yield position, end - position, head
+            position = end
+            continue
+        # Corrupt or cut: skip to the next member start that inflates.
+        following = data.find(_GZIP_MAGIC, position + 1)
+        end = size if following < 0 else following
+        yield position, end - position, None
+        position = end
+
+
+def _plain_stretches(data: Buffer) -> Generator[tuple[int, int, bytes | None]]:
+    """(offset, length, head) per record of an uncompressed WARC; None for a damaged stretch."""
+    position, size = 0, len(data)
+    while position < size:
+        if data[position : position + len(_WARC_MAGIC)] != _WARC_MAGIC:
+            if not bytes(data[position:]).strip():
+                return  # trailing blank lines
+            following = data.find(b"\n" + _WARC_MAGIC, position)
+            end = size if following < 0 else following + 1
+            yield position, end - position, None
+            position = end
+            continue
+        header_end = data.find(b"\r\n\r\n", position)
+        match = _CONTENT_LENGTH.search(data[position : max(header_end, position)])
+        if header_end < 0 or match is None:
+            yield position, size - position, None
+            return
+        end = header_end + 4 + int(match[1]) + 4
+        if end > size:  # cut short
+            yield position, size - position, None
+            return
+        yield position, end - position, data[position : min(end, position + _HEAD_BYTES)]
+        position = end
+
+
+def _parse_head(head: bytes) -> tuple[str, str, str, int] | None:
+    """(WARC-Type, WARC-Target-URI, WARC-Date, HTTP status or 0) of a record's first bytes."""
+    if not head.startswith(_WARC_MAGIC):
+        return None
+    header_end = head.find(b"\r\n\r\n")
+    if header_end < 0:
+        return None
+    fields: dict[str, str] = {}
+    for line in head[:header_end].decode("latin-1").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip().lower()] = value.strip()
+    rec_type = fields.get("warc-type", "")
+    if not rec_type:
+        return None
+    status = 0
+    if rec_type == "response":
+        line_end = head.find(b"\r\n", header_end + 4)
+        status_line = head[header_end + 4 : line_end if line_end >= 0 else None].split()
+        if len(status_line) >= 2 and status_line[1].isdigit():
+            status = int(status_line[1])
+    uri = fields.get("warc-target-uri", "")
+    if uri.startswith("<") and uri.endswith(">"):  # WARC 1.0 writers put it in brackets
+        uri = uri[1:-1]
+    return rec_type, uri, fields.get("warc-date", ""), status
+
+
+def read_response(ref: RecordRef, stream: io.BufferedReader | None = None) -> ArchivedResponse:
+    """The response record ``ref`` points at, its body content-decoded.
+
+    Raises ValueError (or zlib/brotli errors) for a record that cannot be read.
+    """
+    if stream is None:
+        with open(ref.path, "rb") as own:
+            return read_response(ref, own)
+    stream.seek(ref.offset)
+    data = stream.read(ref.length)
+    record = next(iter(ArchiveIterator(io.BytesIO(data), check_digests=False)), None)
+    if record is None or record.rec_type != "response" or record.http_headers is None:
+        raise ValueError("no response record at this offset")
+    raw = record.raw_stream.read()
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise EOFError("the record is incomplete")
+    http = record.http_headers
+    return ArchivedResponse(
+        url=ref.url,
+        date=iso_date_to_datetime(ref.date, tz_aware=True),
+        status=int(http.get_statuscode() or 0),
+        headers=list(http.headers),
+        body=decode_content(raw, http.get_header("Content-Encoding") or ""),
+        path=Path(ref.path),
+        offset=ref.offset,
+    )
