@@ -42,7 +42,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
+from tazarchive import stats as keys
 from tazarchive import urls
+from tazarchive.archive import ArchiveLayout
 
 if TYPE_CHECKING:
     from typing import Self
@@ -417,11 +419,8 @@ class WarcCaptureMiddleware:
         settings = crawler.settings
         if not settings.getbool("TAZARCHIVE_WARC_ENABLED"):
             raise NotConfigured("TAZARCHIVE_WARC_ENABLED is off")
-        directory = settings.get("TAZARCHIVE_WARC_DIR") or os.path.join(
-            settings["TAZARCHIVE_OUTPUT_DIR"], "warc"
-        )
         middleware = cls(
-            directory,
+            ArchiveLayout.from_settings(settings).warc,
             crawler.stats,
             max_size=settings.getint("TAZARCHIVE_WARC_MAX_SIZE"),
             listings=settings.getbool("TAZARCHIVE_WARC_LISTINGS"),
@@ -439,7 +438,7 @@ class WarcCaptureMiddleware:
     def spider_closed(self, spider: Any) -> None:
         if self.writer is not None:
             self.writer.close()
-            self.stats.set_value("tazarchive/warc/files", len(self.writer.paths))
+            self.stats.set_value(keys.WARC_FILES, len(self.writer.paths))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         writer = self.writer
@@ -457,12 +456,12 @@ class WarcCaptureMiddleware:
             writer.write_records(data, 2)
         except OSError as exc:  # disk full, …: keep crawling, but say so loudly
             logger.error("WARC capture of %s failed: %s", url, exc)
-            self.stats.inc_value("tazarchive/warc/errors")
+            self.stats.inc_value(keys.WARC_ERRORS)
             return response
-        self.stats.inc_value("tazarchive/warc/responses")
+        self.stats.inc_value(keys.WARC_RESPONSES)
         # The writer's totals: they include each file's warcinfo record.
-        self.stats.set_value("tazarchive/warc/records", writer.records)
-        self.stats.set_value("tazarchive/warc/bytes", writer.bytes)
+        self.stats.set_value(keys.WARC_RECORDS, writer.records)
+        self.stats.set_value(keys.WARC_BYTES, writer.bytes)
         return response
 
 
