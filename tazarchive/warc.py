@@ -837,6 +837,55 @@ def read_response(ref: RecordRef, stream: io.BufferedReader | None = None) -> Ar
             return read_response(ref, own)
     stream.seek(ref.offset)
     data = stream.read(ref.length)
+    status, headers, raw = _split_response(data)
+    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+    return ArchivedResponse(
+        url=ref.url,
+        date=iso_date_to_datetime(ref.date, tz_aware=True),
+        status=status,
+        headers=headers,
+        body=decode_content(raw, encoding),
+        path=Path(ref.path),
+        offset=ref.offset,
+    )
+
+
+def _split_response(data: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, HTTP headers and body (as received) of one response record's bytes.
+
+    Our writer's records (CRLF everywhere, no HTTP framing left) are split
+    directly, several times faster than warcio; anything else goes through warcio.
+    """
+    raw = zlib.decompress(data, zlib.MAX_WBITS | 16) if data[:3] == _GZIP_MAGIC else data
+    head_end = raw.find(b"\r\n\r\n")
+    http_end = raw.find(b"\r\n\r\n", head_end + 4)
+    match = _CONTENT_LENGTH.search(raw, 0, max(head_end, 0))
+    if (
+        raw.startswith(_WARC_MAGIC)
+        and head_end > 0
+        and http_end > 0
+        and match is not None
+        and b"\r\nWARC-Type: response\r\n" in raw[:head_end]
+        and raw[head_end + 4 : head_end + 9] == b"HTTP/"
+    ):
+        block_end = head_end + 4 + int(match[1])
+        if block_end > len(raw):
+            raise EOFError("the record is incomplete")
+        lines = raw[head_end + 4 : http_end].decode("latin-1").split("\r\n")
+        status = lines[0].split(" ", 2)
+        if len(status) >= 2 and status[1].isdigit():
+            headers = []
+            for line in lines[1:]:
+                name, sep, value = line.partition(":")
+                if not sep:
+                    break
+                headers.append((name.strip(), value.strip()))
+            else:
+                return int(status[1]), headers, raw[http_end + 4 : block_end]
+    return _split_with_warcio(data)
+
+
+def _split_with_warcio(data: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     record = next(iter(ArchiveIterator(io.BytesIO(data), check_digests=False)), None)
     if record is None or record.rec_type != "response" or record.http_headers is None:
         raise ValueError("no response record at this offset")
@@ -844,12 +893,4 @@ def read_response(ref: RecordRef, stream: io.BufferedReader | None = None) -> Ar
     if getattr(record.raw_stream, "limit", 0) > 0:
         raise EOFError("the record is incomplete")
     http = record.http_headers
-    return ArchivedResponse(
-        url=ref.url,
-        date=iso_date_to_datetime(ref.date, tz_aware=True),
-        status=int(http.get_statuscode() or 0),
-        headers=list(http.headers),
-        body=decode_content(raw, http.get_header("Content-Encoding") or ""),
-        path=Path(ref.path),
-        offset=ref.offset,
-    )
+    return int(http.get_statuscode() or 0), list(http.headers), raw

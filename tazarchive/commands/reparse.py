@@ -174,13 +174,11 @@ class ReparseSpider(Spider):
         index = index_warcs(self.paths)
         stats.set_value(keys.REPARSE_DAMAGED, index.damaged)
         stats.set_value(keys.REPARSE_UNREADABLE, index.unreadable)
-        pages: list[RecordRef] = []
-        for ref in index.responses:
-            if ref.status == 200 and urls.article_id(ref.url) is not None:
-                pages.append(ref)
-            else:
-                stats.inc_value(keys.REPARSE_SKIPPED)  # listings, redirects, errors
-        stats.set_value(keys.REPARSE_RESPONSES, len(index.responses))
+        pages = [r for r in index.responses if r.status == 200 and urls.article_id(r.url)]
+        skipped = len(index.responses) - len(pages)  # listings, redirects, errors
+        stats.set_value(keys.REPARSE_SKIPPED, skipped)
+        # Responses count as they are done (the progress line's pages); skipped ones at once.
+        stats.set_value(keys.REPARSE_RESPONSES, skipped)
         stats.set_value(keys.EXPECTED_ARTICLES, len(pages))  # the progress line's total
         workers = worker_count(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"))
         self._pool = ExtractionPool(workers)
@@ -197,6 +195,7 @@ class ReparseSpider(Spider):
 
     def _count(self, stats: StatsCollector, outcome: Outcome) -> Article | None:
         """Count the outcome; the article to pass on, if any."""
+        stats.inc_value(keys.REPARSE_RESPONSES)
         if outcome.kind == DAMAGED:
             stats.inc_value(keys.REPARSE_DAMAGED)
             self.logger.warning("WARC damaged record skipped: %s", outcome.detail)
