@@ -10,6 +10,7 @@ come back.
 from __future__ import annotations
 
 import logging
+import pickle
 from typing import TYPE_CHECKING, NamedTuple
 
 from tazarchive.extract import extract_article
@@ -68,3 +69,13 @@ def extract_batch(refs: list[RecordRef]) -> list[Outcome]:
     finally:
         for stream in streams.values():
             stream.close()
+
+
+def extract_batch_pickled(refs: list[RecordRef]) -> bytes:
+    """:func:`extract_batch`, pickled here in the worker.
+
+    The pool's result thread in the main process then only passes bytes on,
+    and the articles are unpickled where they are used: no second thread
+    competes for the main process's GIL while the pipelines run.
+    """
+    return pickle.dumps(extract_batch(refs), protocol=pickle.HIGHEST_PROTOCOL)

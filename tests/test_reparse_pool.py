@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,11 @@ def test_batches_keep_every_record_in_order() -> None:
     assert [n for c in chunks for n in c] == list(range(37))
 
 
-def test_worker_count_zero_means_one_per_usable_core() -> None:
-    assert worker_count(3) == 3
-    assert worker_count(0) >= 1
+def test_worker_count_zero_means_one_per_core_that_the_pages_keep_busy() -> None:
+    assert worker_count(3, 10) == 3  # as set
+    assert worker_count(0, 10) == 1  # a small reparse: this process alone
+    cores = len(os.sched_getaffinity(0))
+    assert worker_count(0, 1_000_000) == cores
 
 
 def test_reparse_on_every_core_writes_what_one_process_writes(warc: Path, tmp_path: Path) -> None:

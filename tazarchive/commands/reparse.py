@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import pickle
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -40,7 +41,15 @@ from scrapy.utils.defer import deferred_from_coro
 from tazarchive import stats as keys
 from tazarchive import urls
 from tazarchive.commands.crawl import run_crawler
-from tazarchive.reparse import ARTICLE, DAMAGED, NOT_ARTICLE, REJECTED, Outcome, extract_batch
+from tazarchive.reparse import (
+    ARTICLE,
+    DAMAGED,
+    NOT_ARTICLE,
+    REJECTED,
+    Outcome,
+    extract_batch,
+    extract_batch_pickled,
+)
 from tazarchive.warc import RecordRef, index_warcs, warc_files
 
 if TYPE_CHECKING:
@@ -54,6 +63,7 @@ if TYPE_CHECKING:
 
 BATCH = 16  # records per task: large enough to hide the round trip, small enough to share out
 REJECTED_URLS_KEPT = 20
+PAGES_PER_WORKER = 500  # fewer pages than this per core: fewer workers (each costs ~1 s to start)
 IDLE_CHECK = 0.05  # seconds between checks whether the engine has finished the last item
 
 
@@ -68,14 +78,20 @@ def count_rejected(stats: StatsCollector, reason: str, url: str) -> None:
         stats.inc_value(keys.EXTRACT_UNKNOWN_DESIGN)
 
 
-def worker_count(setting: int) -> int:
-    """Worker processes for TAZARCHIVE_REPARSE_WORKERS (0: one per usable core)."""
+def worker_count(setting: int, pages: int) -> int:
+    """Worker processes for TAZARCHIVE_REPARSE_WORKERS and ``pages`` to extract.
+
+    0: one per usable core, but no more than the pages keep busy: a worker
+    takes about a second to start (it imports Scrapy and lxml), so a small
+    reparse runs in this process alone.
+    """
     if setting > 0:
         return setting
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, pages // PAGES_PER_WORKER))
 
 
 def batches(refs: Iterable[RecordRef], size: int = BATCH) -> Iterator[list[RecordRef]]:
@@ -112,14 +128,14 @@ class ExtractionPool:
                 await asyncio.sleep(0)  # let the pipelines run between batches
             return
         loop = asyncio.get_running_loop()
-        pending: deque[asyncio.Future[list[Outcome]]] = deque()
+        pending: deque[asyncio.Future[bytes]] = deque()
         for batch in batches(refs):
-            pending.append(loop.run_in_executor(self._pool, extract_batch, batch))
+            pending.append(loop.run_in_executor(self._pool, extract_batch_pickled, batch))
             if len(pending) >= 2 * self.workers:
-                for outcome in await pending.popleft():
+                for outcome in pickle.loads(await pending.popleft()):
                     yield outcome
         while pending:
-            for outcome in await pending.popleft():
+            for outcome in pickle.loads(await pending.popleft()):
                 yield outcome
 
     def close(self) -> None:
@@ -180,7 +196,7 @@ class ReparseSpider(Spider):
         # Responses count as they are done (the progress line's pages); skipped ones at once.
         stats.set_value(keys.REPARSE_RESPONSES, skipped)
         stats.set_value(keys.EXPECTED_ARTICLES, len(pages))  # the progress line's total
-        workers = worker_count(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"))
+        workers = worker_count(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"), len(pages))
         self._pool = ExtractionPool(workers)
         try:
             async for outcome in self._pool.outcomes(pages):
