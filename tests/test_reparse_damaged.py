@@ -223,3 +223,17 @@ def test_reparse_of_gzipped_text_counts_it_unreadable(tmp_path: Path) -> None:
     assert stats["reparse/unreadable"] == 1
     assert stats["reparse/responses"] == 0
     assert stored_ids(output) == []
+
+
+@pytest.mark.xfail(
+    reason="the verdict rules reading reparse/damaged and reparse/unreadable come with h-trust's "
+    "tazarchive/verdict.py; remove this mark when it is merged",
+    strict=True,
+)
+def test_reparse_of_gzipped_text_fails_the_run_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.warc.gz"
+    path.write_bytes(gzip.compress(b"Invented notes, not a WARC file.\n" * 200))
+    output = tmp_path / "output"
+    result = scrapy("reparse", str(path), "-s", f"TAZARCHIVE_OUTPUT_DIR={output}", offline=True)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith("tazarchive: ")
