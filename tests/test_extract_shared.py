@@ -284,7 +284,7 @@ def test_2019_headline_teaser_and_time_match_the_meta_tags() -> None:
         assert got.teaser == attr(metas(page, "description")[0].group(0), "content"), name
         published = attr(metas(page, "article:published_time")[0].group(0), "content") or ""
         assert got.published == datetime.fromisoformat(published), name
-        assert got.layout == "2019" and got.body_mismatch is None, name
+        assert got.layout == "2019" and got.body_mismatch == "", name
 
 
 def test_2019_5655255_identity_authors_tags_and_links() -> None:
