@@ -31,7 +31,7 @@ def test_whitespace_controls_become_one_space() -> None:
 
 
 def test_clean_text_is_returned_unchanged() -> None:
-    text = "Grüße „aus“ Köln – 5\u00a0km"
+    text = "Grüße \u201eaus\u201c Köln \u2013 5\u00a0km"
     assert strip_controls(text) == text
 
 

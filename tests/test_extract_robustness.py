@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from tazarchive.extract import PageRejected, extract_article, extract_listing
 from tazarchive.items import Article
