@@ -73,7 +73,10 @@ _END_TAGS = (b"</html", b"</body")
 
 def is_cut_short(data: bytes) -> bool:
     """True when the page lacks its closing ``</body>`` / ``</html>`` near the end."""
-    tail = data[-_TAIL:].lower()
+    tail = data[-_TAIL:]
+    if any(end in tail for end in _END_TAGS):  # as taz writes them: no copy needed
+        return False
+    tail = tail.lower()
     return not any(end in tail for end in _END_TAGS)
 
 
