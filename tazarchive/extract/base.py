@@ -261,7 +261,7 @@ class ArticlePage:
         )
 
     def check_body(self, blocks: list[RawBlock]) -> str | None:
-        furniture = furniture_in(blocks)
+        furniture = furniture_in(blocks, self.article)
         if furniture:
             return furniture
         article_body = (self.head.ld or {}).get("articleBody")
@@ -290,11 +290,29 @@ def is_furniture(element: Element) -> bool:
     return any(mark in (a.get("href") or "") for a in element.iter("a") for mark in CAMPAIGN_MARKS)
 
 
-def furniture_in(blocks: list[RawBlock]) -> str:
-    """The completeness check every design shares: "" unless a kept block is furniture."""
-    for n, block in enumerate(blocks, 1):
-        if block.element is not None and is_furniture(block.element):
-            return f"block {n} carries a form or a campaign link: {block.content.text[:40]!r}"
+_FURNITURE = xpath(
+    ".//form | .//input | .//button | .//select | .//textarea"
+    " | .//a[contains(@href, '#matomo') or contains(@href, 'pk_campaign')]"
+)
+
+
+def furniture_in(blocks: list[RawBlock], container: Element) -> str:
+    """The completeness check every design shares: "" unless a kept block is furniture.
+
+    One search of the container; only what it finds is traced to the blocks.
+    """
+    found = _FURNITURE(container)
+    if not found:
+        return ""
+    kept = {block.element: n for n, block in enumerate(blocks, 1) if block.element is not None}
+    for element in found:
+        ancestor = element
+        while ancestor is not None and ancestor is not container:
+            n = kept.get(ancestor)
+            if n is not None:
+                text = blocks[n - 1].content.text[:40]
+                return f"block {n} carries a form or a campaign link: {text!r}"
+            ancestor = ancestor.getparent()
     return ""
 
 

@@ -34,7 +34,8 @@ class ArticlePage2008(ArticlePage2019):
 
     CONTAINER_CLASS = "sectbody"  # div.sectbody inside div.sect_article
     DATE = css("span.date")
-    CMS_ID = xpath("//span[@id='cmsArticleID']")
+    CMS_ID = xpath(".//span[@id='cmsArticleID']")
+    CMS_ID_ANYWHERE = xpath("//span[@id='cmsArticleID']")
     AUTHOR_META = xpath("/html/head/meta[@name='author']/@content")
 
     @classmethod
@@ -52,7 +53,12 @@ class ArticlePage2008(ArticlePage2019):
 
     def declared_ids(self) -> list[str]:
         found = super().declared_ids()
-        cms = first(self.CMS_ID(self.root))
+        # Beside the article (div.metadata), in the main column: search there first.
+        column = self.article.getparent()
+        column = column.getparent() if column is not None else None
+        cms = first(self.CMS_ID(column)) if column is not None else None
+        if cms is None:
+            cms = first(self.CMS_ID_ANYWHERE(self.root))
         if cms is not None and text_of(cms):
             found.append(text_of(cms))
         return found

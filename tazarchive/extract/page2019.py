@@ -135,8 +135,12 @@ class ArticlePage2019(ArticlePage):
         title = " ".join(filter(None, map(text_of, spans))) if spans else text_of(h1)
         return topline, title or self.head.title
 
+    _teaser: str | None = None
+
     def teaser(self) -> str:
-        return text_of(first(self.TEASER(self.article)))
+        if self._teaser is None:  # asked for again by the completeness check
+            self._teaser = text_of(first(self.TEASER(self.article)))
+        return self._teaser
 
     def authors(self) -> list[Author]:
         found = []
@@ -265,7 +269,7 @@ def tazxslt_mismatch(page: ArticlePage2019, blocks: list[RawBlock]) -> str:
     teaser = page.teaser()
     if descriptions and teaser and not _agrees(clean(str(descriptions[0])), teaser):
         return f"teaser differs from the meta description: {teaser[:40]!r}"
-    furniture = furniture_in(blocks)
+    furniture = furniture_in(blocks, page.article)
     if furniture:
         return furniture
     # The kept paragraphs must be exactly the container's non-empty p.article

@@ -288,7 +288,9 @@ def _is_promotion(element: Element) -> bool:
     if any(word in names for word in _FURNITURE_WORDS):
         return True
     # A form or a campaign link, unless in the wrapper that holds the text paragraphs.
-    return is_furniture(element) and not any(has_class(p, "paragraph") for p in element.iter("p"))
+    if any(has_class(p, "paragraph") for p in element.iter("p")):
+        return False
+    return is_furniture(element)
 
 
 def _skip_credit(element: Element) -> bool:
