@@ -13,7 +13,7 @@
    that both wrote the same dumps and JSONL (``fetched`` aside), byte for byte.
 3. Times, in this process over the same files: reading the response records
    (warcio, and FastWARC when installed), and bare extraction
-   (read + ``extract_article``, no pipelines).
+   (read + ``extract_article`` with the id asked for, no pipelines).
 4. Unless ``--no-writers``: times writing the first 2,000 pairs three ways:
    WarcWriter (warcio records, zlib level 6 per record), warcio's own gzip
    writer (level 9), FastWARC.
@@ -44,6 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tazarchive import urls  # noqa: E402
 from tazarchive.extract import extract_article  # noqa: E402  (after sys.path)
 from tazarchive.replica import Site, respond  # noqa: E402
 from tazarchive.warc import HttpMessage, WarcWriter, iter_responses, warc_files  # noqa: E402
@@ -123,7 +124,10 @@ def read_fastwarc(directory: Path) -> int:
 
 def bare_extraction(directory: Path) -> int:
     return sum(
-        extract_article(page.body, page.url, fetched=page.date) is not None
+        extract_article(
+            page.body, page.url, fetched=page.date, requested_id=urls.article_id(page.url)
+        )
+        is not None
         for page in iter_responses([directory])
     )
 

@@ -13,6 +13,7 @@ import logging
 import pickle
 from typing import TYPE_CHECKING, NamedTuple
 
+from tazarchive import urls
 from tazarchive.extract import extract_article
 from tazarchive.extract.errors import PageRejected
 from tazarchive.warc import RecordRef, read_response
@@ -41,13 +42,19 @@ class Outcome(NamedTuple):
 
 
 def extract_record(ref: RecordRef, stream: io.BufferedReader | None = None) -> Outcome:
-    """Read the response record ``ref`` points at and extract its article."""
+    """Read the response record ``ref`` points at and extract its article.
+
+    The id in the record's target URI is the id asked for, as in a crawl: a
+    page claiming another id, or of no known design, is rejected.
+    """
     try:
         page = read_response(ref, stream)
     except Exception as exc:  # warcio, zlib, brotli … each fail in their own way
         return Outcome(DAMAGED, ref.url, detail=f"{ref.path} @{ref.offset}: {exc}")
     try:
-        article = extract_article(page.body, page.url, fetched=page.date)
+        article = extract_article(
+            page.body, page.url, fetched=page.date, requested_id=urls.article_id(page.url)
+        )
     except PageRejected as exc:
         return Outcome(REJECTED, ref.url, reason=exc.reason, detail=exc.detail)
     if article is None:
