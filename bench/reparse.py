@@ -1,6 +1,6 @@
 """Reparse speed over a 10,000-article WARC set, beside bare extraction and WARC reading.
 
-    python bench/reparse.py [--articles 10000] [--gzip] [--keep DIR]
+    python bench/reparse.py [--articles 10000] [--gzip] [--keep DIR] [--no-writers]
 
 1. Builds the WARC set in-process: each article page of a replica
    ``Site(n)`` (rendered by ``tazarchive.replica.respond``, no server, no
@@ -8,12 +8,15 @@
    ``tazarchive.warc.WarcWriter``, as a crawl would write it. ``--gzip`` stores
    the bodies Content-Encoding: gzip, as a compressing server sends them.
 2. Times ``scrapy reparse`` over it in a fresh output folder (a child process:
-   extraction, pipelines, ledger, dumps, JSONL feed, run report).
+   extraction on every core, pipelines, ledger, dumps, JSONL feed, run report),
+   then once more with one process (TAZARCHIVE_REPARSE_WORKERS=1), and checks
+   that both wrote the same dumps and JSONL (``fetched`` aside), byte for byte.
 3. Times, in this process over the same files: reading the response records
    (warcio, and FastWARC when installed), and bare extraction
-   (read + ``extract_article``, no pipelines).
-4. Times writing the first 2,000 pairs three ways: WarcWriter (warcio records,
-   zlib level 6 per record), warcio's own gzip writer (level 9), FastWARC.
+   (read + ``extract_article`` with the id asked for, no pipelines).
+4. Unless ``--no-writers``: times writing the first 2,000 pairs three ways:
+   WarcWriter (warcio records, zlib level 6 per record), warcio's own gzip
+   writer (level 9), FastWARC.
 
 Prints articles/s and the ratios side by side, by wall clock and by CPU
 time (the reparse child's CPU time from getrusage), so a busy machine
@@ -41,6 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tazarchive import urls  # noqa: E402
 from tazarchive.extract import extract_article  # noqa: E402  (after sys.path)
 from tazarchive.replica import Site, respond  # noqa: E402
 from tazarchive.warc import HttpMessage, WarcWriter, iter_responses, warc_files  # noqa: E402
@@ -120,7 +124,10 @@ def read_fastwarc(directory: Path) -> int:
 
 def bare_extraction(directory: Path) -> int:
     return sum(
-        extract_article(page.body, page.url, fetched=page.date) is not None
+        extract_article(
+            page.body, page.url, fetched=page.date, requested_id=urls.article_id(page.url)
+        )
+        is not None
         for page in iter_responses([directory])
     )
 
@@ -207,12 +214,17 @@ def write_fastwarc(pairs: list[tuple], directory: Path) -> int:
     return len(pairs)
 
 
-def reparse(directory: Path, output: Path) -> tuple[float, float, dict[str, object]]:
-    """Run ``scrapy reparse`` in a child; return (wall seconds, CPU seconds, run report)."""
+def reparse(
+    directory: Path, output: Path, workers: int = 0
+) -> tuple[float, float, dict[str, object]]:
+    """Run ``scrapy reparse`` in a child; return (wall seconds, CPU seconds, run report).
+
+    The CPU seconds include its worker processes'.
+    """
     command = [
         sys.executable, "-m", "scrapy.cmdline", "reparse", str(directory),
         "-s", f"TAZARCHIVE_OUTPUT_DIR={output}", "-s", "LOG_LEVEL=WARNING",
-        "-s", "TAZARCHIVE_PROGRESS_INTERVAL=0",
+        "-s", "TAZARCHIVE_PROGRESS_INTERVAL=0", "-s", f"TAZARCHIVE_REPARSE_WORKERS={workers}",
     ]  # fmt: skip
     began, cpu = time.perf_counter(), children_cpu()
     subprocess.run(command, cwd=REPO, check=True)
@@ -221,11 +233,24 @@ def reparse(directory: Path, output: Path) -> tuple[float, float, dict[str, obje
     return wall, cpu, json.loads(report.read_text())
 
 
+def outputs(output: Path) -> tuple[dict[str, bytes], list[str]]:
+    """The dumps by path, and the JSONL lines without ``fetched``, in order."""
+    dumps = {str(p.relative_to(output)): p.read_bytes() for p in (output / "dumps").rglob("*.*")}
+    lines = []
+    for path in sorted((output / "jsonl").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            record.pop("fetched", None)
+            lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    return dumps, lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--gzip", action="store_true", help="bodies sent Content-Encoding: gzip")
     parser.add_argument("--keep", type=Path, help="build the set here and keep it")
+    parser.add_argument("--no-writers", action="store_true", help="skip the WARC writer timings")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tazarchive-bench-reparse-"))
@@ -247,8 +272,9 @@ def main() -> None:
         in_run = float(report["duration_seconds"])  # type: ignore[arg-type]
         stored = counts["new"]  # type: ignore[index]
 
-        read_count, read_time, read_cpu = timed(lambda: read_warcio(warc_dir))
         bare_count, bare_time, bare_cpu = timed(lambda: bare_extraction(warc_dir))
+        one_wall, one_cpu, one_report = reparse(warc_dir, work / "output-1", workers=1)
+        read_count, read_time, read_cpu = timed(lambda: read_warcio(warc_dir))
         try:
             fast_count, fast_time, fast_cpu = timed(lambda: read_fastwarc(warc_dir))
         except Exception as exc:  # not installed, or its API changed again
@@ -256,9 +282,12 @@ def main() -> None:
             fast_count, fast_time, fast_cpu = 0, 0.0, 0.0
 
         print(f"\nreparse of {pairs} pages: {counts}")
+        one_in_run = float(one_report["duration_seconds"])  # type: ignore[arg-type]
         rows = [
             ("scrapy reparse, whole command (startup included)", pairs, wall, cpu),
             ("scrapy reparse, the run itself (run report)", pairs, in_run, None),
+            ("scrapy reparse, one process, whole command", pairs, one_wall, one_cpu),
+            ("scrapy reparse, one process, the run itself", pairs, one_in_run, None),
             ("bare extraction: read + extract_article", bare_count, bare_time, bare_cpu),
             ("reading only (warcio, tazarchive.warc)", read_count, read_time, read_cpu),
         ]
@@ -282,6 +311,19 @@ def main() -> None:
             f"\nreparse stored {stored} articles; pipelines + feed + Scrapy cost "
             f"{in_run / bare_time:.2f}x the bare extraction"
         )
+        every_core, one_process = outputs(work / "output"), outputs(work / "output-1")
+        same = every_core == one_process
+        print(
+            f"output of every core vs one process: {len(every_core[0])} dumps, "
+            f"{len(every_core[1])} JSONL lines: {'identical' if same else 'DIFFERENT'}"
+        )
+        print(
+            f"reparse rate / bare single-core extraction rate: "
+            f"{bare_time / wall:.2f} (whole command), {bare_time / in_run:.2f} (the run itself); "
+            f"target >= 0.8"
+        )
+        if args.no_writers:
+            return
 
         print(f"\nwriting the first {len(kept)} pairs (response + request records):")
         writers: list[tuple[str, Callable[[list[tuple], Path], int]]] = [

@@ -139,3 +139,6 @@ TAZARCHIVE_GOPHER_LASTLINE = True  # a menu must end with its "." line, else it 
 TAZARCHIVE_GOPHER_SERVE_PORT = 7070  # scrapy serve-gopher: port on 127.0.0.1 (--port overrides)
 TAZARCHIVE_VERIFY_SAMPLE = 20  # scrapy verify without ids: this many archived articles at random
 TAZARCHIVE_VERIFY_MIN_LINES = 0.99  # scrapy verify exits 1 when fewer lines than this ratio agree
+
+# Reparse (issue 13.5)
+TAZARCHIVE_REPARSE_WORKERS = 0  # extraction processes of `scrapy reparse`; 0: one per core

@@ -74,3 +74,4 @@ REPARSE_RESPONSES = "tazarchive/reparse/responses"
 REPARSE_PAGES = "tazarchive/reparse/pages"
 REPARSE_SKIPPED = "tazarchive/reparse/skipped"
 REPARSE_UNREADABLE = "tazarchive/reparse/unreadable"
+REPARSE_DAMAGED = "tazarchive/reparse/damaged"  # WARC records skipped as damaged

@@ -22,10 +22,11 @@ import fcntl
 import functools
 import io
 import logging
+import mmap
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -41,7 +42,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_datetime
 from warcio.warcwriter import WARCWriter as _WarcioWriter
 
+from tazarchive import stats as keys
 from tazarchive import urls
+from tazarchive.archive import ArchiveLayout
 from tazarchive.gopher.warc import gopher_records
 
 if TYPE_CHECKING:
@@ -417,11 +420,8 @@ class WarcCaptureMiddleware:
         settings = crawler.settings
         if not settings.getbool("TAZARCHIVE_WARC_ENABLED"):
             raise NotConfigured("TAZARCHIVE_WARC_ENABLED is off")
-        directory = settings.get("TAZARCHIVE_WARC_DIR") or os.path.join(
-            settings["TAZARCHIVE_OUTPUT_DIR"], "warc"
-        )
         middleware = cls(
-            directory,
+            ArchiveLayout.from_settings(settings).warc,
             crawler.stats,
             max_size=settings.getint("TAZARCHIVE_WARC_MAX_SIZE"),
             listings=settings.getbool("TAZARCHIVE_WARC_LISTINGS"),
@@ -439,7 +439,7 @@ class WarcCaptureMiddleware:
     def spider_closed(self, spider: Any) -> None:
         if self.writer is not None:
             self.writer.close()
-            self.stats.set_value("tazarchive/warc/files", len(self.writer.paths))
+            self.stats.set_value(keys.WARC_FILES, len(self.writer.paths))
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         writer = self.writer
@@ -462,12 +462,12 @@ class WarcCaptureMiddleware:
             writer.write_records(data, 2)
         except OSError as exc:  # disk full, …: keep crawling, but say so loudly
             logger.error("WARC capture of %s failed: %s", url, exc)
-            self.stats.inc_value("tazarchive/warc/errors")
+            self.stats.inc_value(keys.WARC_ERRORS)
             return response
-        self.stats.inc_value("tazarchive/warc/responses")
+        self.stats.inc_value(keys.WARC_RESPONSES)
         # The writer's totals: they include each file's warcinfo record.
-        self.stats.set_value("tazarchive/warc/records", writer.records)
-        self.stats.set_value("tazarchive/warc/bytes", writer.bytes)
+        self.stats.set_value(keys.WARC_RECORDS, writer.records)
+        self.stats.set_value(keys.WARC_BYTES, writer.bytes)
         return response
 
 
@@ -649,3 +649,254 @@ def decode_content(body: bytes, content_encoding: str) -> bytes:
         elif coding != "identity":
             raise ValueError(f"unknown Content-Encoding {coding!r}")
     return body
+
+
+# --- indexing and reading by byte range (reparse on every core) ---------------------------
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_MAGIC = b"WARC/1."
+_HEAD_BYTES = 16384  # enough for a record's WARC headers and its HTTP status line
+_CHUNK = 1 << 16
+_CONTENT_LENGTH = re.compile(rb"\r\nContent-Length:[ \t]*(\d+)", re.IGNORECASE)
+Buffer = bytes | mmap.mmap
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRef:
+    """Where one response record lies in a WARC file, and what its headers say.
+
+    ``length`` covers the whole record: its gzip member in a ``.warc.gz``
+    file, headers + block + the two CRLFs in an uncompressed one.
+    """
+
+    path: str
+    offset: int
+    length: int
+    url: str
+    status: int
+    date: str  # WARC-Date as written
+
+
+@dataclass(slots=True)
+class WarcIndex:
+    """A pass over the WARC files' record headers: the responses, and what could not be read.
+
+    ``damaged``: stretches of a file that hold no readable record (a corrupt
+    or cut gzip member, a record with broken headers), each counted once and
+    skipped; ``unreadable``: files that hold no WARC record at all. Each is
+    described in ``problems``.
+    """
+
+    responses: list[RecordRef] = field(default_factory=list)
+    records: int = 0
+    damaged: int = 0
+    unreadable: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, path: Path) -> None:
+        """Index one file: gzip members one by one, or records of an uncompressed WARC."""
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            data: Buffer = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        gzipped = data[:3] == _GZIP_MAGIC
+        stretches = _gzip_stretches(data) if gzipped else _plain_stretches(data)
+        try:
+            found: list[RecordRef] = []
+            damaged: list[int] = []
+            records = 0
+            in_damage = False
+            for offset, length, head in stretches:
+                parsed = _parse_head(head) if head is not None else None
+                if parsed is None:
+                    if not in_damage:  # one damaged stretch, however many pieces it breaks into
+                        damaged.append(offset)
+                    in_damage = True
+                    continue
+                in_damage = False
+                records += 1
+                rec_type, url, date, status = parsed
+                if rec_type == "response":
+                    found.append(RecordRef(str(path), offset, length, url, status, date))
+        finally:
+            stretches.close()  # releases its view of the map
+            if isinstance(data, mmap.mmap):
+                data.close()
+        if not records:
+            self.unreadable += 1
+            self._problem(f"{path}: no WARC record in it")
+            return
+        self.records += records
+        self.responses.extend(found)
+        for offset in damaged:
+            self.damaged += 1
+            self._problem(f"{path}: damaged record skipped at offset {offset}")
+
+    def _problem(self, message: str) -> None:
+        _problem(self.problems, message)
+
+
+def index_warcs(paths: Iterable[str | os.PathLike[str]]) -> WarcIndex:
+    """The response records of the WARC files ``paths`` names, in capture order.
+
+    Reads record headers only (gzip members are inflated in C, bodies are not
+    parsed); damaged records are skipped and counted, and the next record is
+    found again at the next gzip member or ``WARC/1.`` header.
+    """
+    index = WarcIndex()
+    for path in warc_files(paths):
+        index.add(path)
+    return index
+
+
+def _gzip_stretches(data: Buffer) -> Generator[tuple[int, int, bytes | None]]:
+    """(offset, length, first inflated bytes) per gzip member; None for a damaged stretch."""
+    with memoryview(data) as view:
+        yield from _gzip_members(data, view)
+
+
+def _gzip_members(data: Buffer, view: memoryview) -> Iterator[tuple[int, int, bytes | None]]:
+    position, size = 0, len(data)
+    while position < size:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        head = b""
+        cursor = position
+        try:
+            while not decompressor.eof and cursor < size:
+                chunk = view[cursor : cursor + _CHUNK]
+                out = decompressor.decompress(chunk)
+                if len(head) < _HEAD_BYTES:
+                    head += out[: _HEAD_BYTES - len(head)]
+                cursor += len(chunk)
+        except zlib.error:
+            pass
+        if decompressor.eof:
+            end = cursor - len(decompressor.unused_data)
+            yield position, end - position, head
+            position = end
+            continue
+        # Corrupt or cut: skip to the next member start that inflates.
+        following = data.find(_GZIP_MAGIC, position + 1)
+        end = size if following < 0 else following
+        yield position, end - position, None
+        position = end
+
+
+def _plain_stretches(data: Buffer) -> Generator[tuple[int, int, bytes | None]]:
+    """(offset, length, head) per record of an uncompressed WARC; None for a damaged stretch."""
+    position, size = 0, len(data)
+    while position < size:
+        if data[position : position + len(_WARC_MAGIC)] != _WARC_MAGIC:
+            if not bytes(data[position:]).strip():
+                return  # trailing blank lines
+            following = data.find(b"\n" + _WARC_MAGIC, position)
+            end = size if following < 0 else following + 1
+            yield position, end - position, None
+            position = end
+            continue
+        header_end = data.find(b"\r\n\r\n", position)
+        match = _CONTENT_LENGTH.search(data[position : max(header_end, position)])
+        if header_end < 0 or match is None:
+            yield position, size - position, None
+            return
+        end = header_end + 4 + int(match[1]) + 4
+        if end > size:  # cut short
+            yield position, size - position, None
+            return
+        yield position, end - position, data[position : min(end, position + _HEAD_BYTES)]
+        position = end
+
+
+def _parse_head(head: bytes) -> tuple[str, str, str, int] | None:
+    """(WARC-Type, WARC-Target-URI, WARC-Date, HTTP status or 0) of a record's first bytes."""
+    if not head.startswith(_WARC_MAGIC):
+        return None
+    header_end = head.find(b"\r\n\r\n")
+    if header_end < 0:
+        return None
+    fields: dict[str, str] = {}
+    for line in head[:header_end].decode("latin-1").split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip().lower()] = value.strip()
+    rec_type = fields.get("warc-type", "")
+    if not rec_type:
+        return None
+    status = 0
+    if rec_type == "response":
+        line_end = head.find(b"\r\n", header_end + 4)
+        status_line = head[header_end + 4 : line_end if line_end >= 0 else None].split()
+        if len(status_line) >= 2 and status_line[1].isdigit():
+            status = int(status_line[1])
+    uri = fields.get("warc-target-uri", "")
+    if uri.startswith("<") and uri.endswith(">"):  # WARC 1.0 writers put it in brackets
+        uri = uri[1:-1]
+    return rec_type, uri, fields.get("warc-date", ""), status
+
+
+def read_response(ref: RecordRef, stream: io.BufferedReader | None = None) -> ArchivedResponse:
+    """The response record ``ref`` points at, its body content-decoded.
+
+    Raises ValueError (or zlib/brotli errors) for a record that cannot be read.
+    """
+    if stream is None:
+        with open(ref.path, "rb") as own:
+            return read_response(ref, own)
+    stream.seek(ref.offset)
+    data = stream.read(ref.length)
+    status, headers, raw = _split_response(data)
+    encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
+    return ArchivedResponse(
+        url=ref.url,
+        date=iso_date_to_datetime(ref.date, tz_aware=True),
+        status=status,
+        headers=headers,
+        body=decode_content(raw, encoding),
+        path=Path(ref.path),
+        offset=ref.offset,
+    )
+
+
+def _split_response(data: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, HTTP headers and body (as received) of one response record's bytes.
+
+    Our writer's records (CRLF everywhere, no HTTP framing left) are split
+    directly, several times faster than warcio; anything else goes through warcio.
+    """
+    raw = zlib.decompress(data, zlib.MAX_WBITS | 16) if data[:3] == _GZIP_MAGIC else data
+    head_end = raw.find(b"\r\n\r\n")
+    http_end = raw.find(b"\r\n\r\n", head_end + 4)
+    match = _CONTENT_LENGTH.search(raw, 0, max(head_end, 0))
+    if (
+        raw.startswith(_WARC_MAGIC)
+        and head_end > 0
+        and http_end > 0
+        and match is not None
+        and b"\r\nWARC-Type: response\r\n" in raw[:head_end]
+        and raw[head_end + 4 : head_end + 9] == b"HTTP/"
+    ):
+        block_end = head_end + 4 + int(match[1])
+        if block_end > len(raw):
+            raise EOFError("the record is incomplete")
+        lines = raw[head_end + 4 : http_end].decode("latin-1").split("\r\n")
+        status = lines[0].split(" ", 2)
+        if len(status) >= 2 and status[1].isdigit():
+            headers = []
+            for line in lines[1:]:
+                name, sep, value = line.partition(":")
+                if not sep:
+                    break
+                headers.append((name.strip(), value.strip()))
+            else:
+                return int(status[1]), headers, raw[http_end + 4 : block_end]
+    return _split_with_warcio(data)
+
+
+def _split_with_warcio(data: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    record = next(iter(ArchiveIterator(io.BytesIO(data), check_digests=False)), None)
+    if record is None or record.rec_type != "response" or record.http_headers is None:
+        raise ValueError("no response record at this offset")
+    raw = record.raw_stream.read()
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        raise EOFError("the record is incomplete")
+    http = record.http_headers
+    return int(http.get_statuscode() or 0), list(http.headers), raw

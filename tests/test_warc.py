@@ -26,6 +26,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from tazarchive import stats as keys
 from tazarchive.warc import (
     OPEN_SUFFIX,
     HttpMessage,
@@ -919,11 +920,14 @@ def test_reparse_spider_yields_articles_of_archived_article_pages_only(tmp_path:
     assert article.id == article_id  # type: ignore[attr-defined]
     assert article.fetched == datetime(2025, 10, 24, 9, 0, tzinfo=UTC)  # type: ignore[attr-defined]
     stats = crawler.stats.get_stats()  # type: ignore[union-attr]
-    assert stats["tazarchive/expected_articles"] == 2  # status-200 article pages
-    assert stats["tazarchive/reparse/responses"] == 4
-    assert stats["tazarchive/reparse/skipped"] == 2
-    assert stats["tazarchive/reparse/pages"] == 2
-    assert stats["tazarchive/extract/not_article"] == 1
+    assert stats[keys.EXPECTED_ARTICLES] == 2  # status-200 article pages
+    assert stats[keys.REPARSE_RESPONSES] == 4
+    assert stats[keys.REPARSE_SKIPPED] == 2
+    assert stats[keys.REPARSE_PAGES] == 2
+    # Asked for as article 600010 (its URL), the page is of no known design: rejected.
+    assert stats[keys.rejected("unknown_design")] == 1
+    assert stats[keys.ARTICLES_REJECTED] == 1
+    assert stats[keys.rejected_urls("unknown_design")] == ["http://127.0.0.1:8000/!600010/"]
 
 
 def test_records_built_while_their_file_rotated_name_the_file_they_land_in(

@@ -8,37 +8,150 @@ pipelines (ledger, revisions, dumps), the JSONL feed, progress and the run
 report all apply as in a crawl. An unchanged article counts as known, a
 changed one becomes a revision.
 
+Extraction runs on every core: a first pass indexes the record headers (and
+counts the pages, for the progress line's ETA), then batches of record
+offsets go to worker processes (TAZARCHIVE_REPARSE_WORKERS), which read and
+extract them. Articles come back and enter the pipelines in capture order,
+so the output is the same byte for byte as with one process. A damaged
+record is skipped and counted, and reading goes on with the next one.
+
 Nothing is downloaded: the internal spider ``reparse`` makes no requests, and
-robots.txt, the telnet console and WARC capture are off for it, so the run
-opens no network socket. Exit status as for ``scrapy crawl``.
+robots.txt, the telnet console and WARC capture are off for it, so no process
+of the run opens a network socket. Exit status as for ``scrapy crawl``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+import pickle
 import sys
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import deferred_from_coro
 
+from tazarchive import stats as keys
 from tazarchive import urls
 from tazarchive.commands.crawl import run_crawler
-from tazarchive.extract import extract_article
-from tazarchive.warc import count_responses, iter_responses, warc_files
+from tazarchive.reparse import (
+    ARTICLE,
+    DAMAGED,
+    NOT_ARTICLE,
+    REJECTED,
+    Outcome,
+    extract_batch,
+    extract_batch_pickled,
+)
+from tazarchive.warc import RecordRef, index_warcs, warc_files
 
 if TYPE_CHECKING:
     import argparse
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
     from tazarchive.items import Article
+
+BATCH = 16  # records per task: large enough to hide the round trip, small enough to share out
+REJECTED_URLS_KEPT = 20
+PAGES_PER_WORKER = 500  # fewer pages than this per core: fewer workers (each costs ~1 s to start)
+IDLE_CHECK = 0.05  # seconds between checks whether the engine has finished the last item
+
+
+def count_rejected(stats: StatsCollector, reason: str, url: str) -> None:
+    """Count a page extraction rejected, under the keys the crawl counts it with."""
+    stats.inc_value(keys.ARTICLES_REJECTED)
+    stats.inc_value(keys.rejected(reason))
+    kept = stats.get_value(keys.rejected_urls(reason)) or []
+    if len(kept) < REJECTED_URLS_KEPT:
+        stats.set_value(keys.rejected_urls(reason), [*kept, url])
+    if reason == "unknown_design":
+        stats.inc_value(keys.EXTRACT_UNKNOWN_DESIGN)
+
+
+def worker_count(setting: int, pages: int) -> int:
+    """Worker processes for TAZARCHIVE_REPARSE_WORKERS and ``pages`` to extract.
+
+    0: one per usable core, but no more than the pages keep busy: a worker
+    takes about a second to start (it imports Scrapy and lxml), so a small
+    reparse runs in this process alone.
+    """
+    if setting > 0:
+        return setting
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, pages // PAGES_PER_WORKER))
+
+
+def batches(refs: Iterable[RecordRef], size: int = BATCH) -> Iterator[list[RecordRef]]:
+    batch: list[RecordRef] = []
+    for ref in refs:
+        batch.append(ref)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class ExtractionPool:
+    """:func:`~tazarchive.reparse.extract_batch` over batches, on ``workers`` processes, in order.
+
+    One worker runs in this process (no pool). Workers are started with
+    ``spawn``: a fork of a process running Twisted and threads is not safe.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+
+    async def outcomes(self, refs: Iterable[RecordRef]) -> AsyncIterator[Outcome]:
+        """Each record's outcome, in the order of ``refs``."""
+        if self._pool is None:
+            for batch in batches(refs):
+                for outcome in extract_batch(batch):
+                    yield outcome
+                await asyncio.sleep(0)  # let the pipelines run between batches
+            return
+        loop = asyncio.get_running_loop()
+        pending: deque[asyncio.Future[bytes]] = deque()
+        for batch in batches(refs):
+            pending.append(loop.run_in_executor(self._pool, extract_batch_pickled, batch))
+            if len(pending) >= 2 * self.workers:
+                for outcome in pickle.loads(await pending.popleft()):
+                    yield outcome
+        while pending:
+            for outcome in pickle.loads(await pending.popleft()):
+                yield outcome
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class ReparseSpider(Spider):
     """Yields the articles extracted from archived pages; fetches nothing.
 
-    Stats: tazarchive/reparse/{responses,pages,skipped,unreadable},
-    tazarchive/extract/not_article, tazarchive/expected_articles (article pages found).
+    Ends as soon as the last article has passed the pipelines.
+    Settings: TAZARCHIVE_REPARSE_WORKERS.
+    Stats: tazarchive/reparse/{responses,pages,skipped,damaged,unreadable},
+    tazarchive/extract/not_article, tazarchive/expected_articles (article pages found),
+    tazarchive/articles/rejected, tazarchive/rejected/<reason>.
     """
 
     name = "reparse"
@@ -58,29 +171,85 @@ class ReparseSpider(Spider):
     def __init__(self, paths: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.paths = list(paths or [])
+        self._yielded = 0
+        self._finished = 0
+        self._exhausted = False
+        self._closing: Any = None
+        self._pool: ExtractionPool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._item_finished, signal=signal)
+        crawler.signals.connect(spider._spider_closed, signal=signals.spider_closed)
+        return spider
 
     async def start(self) -> AsyncIterator[Article]:
         stats = self.crawler.stats
         assert stats is not None
-        # The total, for the progress line's ETA: a quick pass over the record headers.
-        found = count_responses(self.paths)
-        expected = sum(n for url, n in found.items() if urls.article_id(url) is not None)
-        stats.set_value("tazarchive/expected_articles", expected)
-        errors: list[str] = []
-        for page in iter_responses(self.paths, errors=errors):
-            stats.inc_value("tazarchive/reparse/responses")
-            if page.status != 200 or urls.article_id(page.url) is None:
-                stats.inc_value("tazarchive/reparse/skipped")  # listings, redirects, errors
-                continue
-            stats.inc_value("tazarchive/reparse/pages")
-            article = extract_article(page.body, page.url, fetched=page.date)
-            if article is None:
-                stats.inc_value("tazarchive/extract/not_article")
-                self.logger.info("not an article: %s (%s @%d)", page.url, page.path, page.offset)
-                continue
-            yield article
-        if errors:  # damaged file tails, undecodable bodies (each logged already)
-            stats.set_value("tazarchive/reparse/unreadable", len(errors))
+        index = index_warcs(self.paths)
+        stats.set_value(keys.REPARSE_DAMAGED, index.damaged)
+        stats.set_value(keys.REPARSE_UNREADABLE, index.unreadable)
+        pages = [r for r in index.responses if r.status == 200 and urls.article_id(r.url)]
+        skipped = len(index.responses) - len(pages)  # listings, redirects, errors
+        stats.set_value(keys.REPARSE_SKIPPED, skipped)
+        # Responses count as they are done (the progress line's pages); skipped ones at once.
+        stats.set_value(keys.REPARSE_RESPONSES, skipped)
+        stats.set_value(keys.EXPECTED_ARTICLES, len(pages))  # the progress line's total
+        workers = worker_count(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"), len(pages))
+        self._pool = ExtractionPool(workers)
+        try:
+            async for outcome in self._pool.outcomes(pages):
+                article = self._count(stats, outcome)
+                if article is not None:
+                    self._yielded += 1
+                    yield article
+        finally:
+            self._pool.close()
+        self._exhausted = True
+        self._close_when_done()
+
+    def _count(self, stats: StatsCollector, outcome: Outcome) -> Article | None:
+        """Count the outcome; the article to pass on, if any."""
+        stats.inc_value(keys.REPARSE_RESPONSES)
+        if outcome.kind == DAMAGED:
+            stats.inc_value(keys.REPARSE_DAMAGED)
+            self.logger.warning("WARC damaged record skipped: %s", outcome.detail)
+            return None
+        stats.inc_value(keys.REPARSE_PAGES)
+        if outcome.kind == REJECTED:
+            count_rejected(stats, outcome.reason, outcome.url)
+            self.logger.info("rejected (%s): %s %s", outcome.reason, outcome.url, outcome.detail)
+        elif outcome.kind == NOT_ARTICLE:
+            stats.inc_value(keys.EXTRACT_NOT_ARTICLE)
+            self.logger.info("not an article: %s (%s)", outcome.url, outcome.detail)
+        elif outcome.kind == ARTICLE:
+            return outcome.article
+        return None
+
+    def _item_finished(self, item: Any) -> None:
+        self._finished += 1
+        self._close_when_done()
+
+    def _close_when_done(self) -> None:
+        # Items from start() leave the engine checking for idleness only on its 5 s
+        # heartbeat: close as soon as the last article has left the pipelines.
+        if self._exhausted and self._finished >= self._yielded and self._closing is None:
+            self._closing = call_later(0, self._close_if_idle)
+
+    def _close_if_idle(self) -> None:
+        engine = self.crawler.engine
+        if engine is None or engine.spider is None:
+            return
+        if engine.spider_is_idle():
+            deferred_from_coro(engine.close_spider_async(reason="finished"))
+        else:  # the engine has yet to see start() end or the last item leave
+            self._closing = call_later(IDLE_CHECK, self._close_if_idle)
+
+    def _spider_closed(self, spider: Spider) -> None:
+        if self._pool is not None:
+            self._pool.close()
 
 
 class Command(BaseRunSpiderCommand):
@@ -96,7 +265,8 @@ class Command(BaseRunSpiderCommand):
         return (
             "Run every archived article page in the WARC files (or folders of them) PATH... "
             "through today's extraction and the normal pipelines and feeds: an unchanged "
-            "article is known, a changed one a new revision. Downloads nothing."
+            "article is known, a changed one a new revision. Downloads nothing; extracts "
+            "on every core (TAZARCHIVE_REPARSE_WORKERS)."
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
