@@ -80,10 +80,13 @@ def is_cut_short(data: bytes) -> bool:
     return not any(end in tail for end in _END_TAGS)
 
 
-def container_unclosed(data: bytes, marker: bytes, closing: bytes) -> bool:
-    """True when ``marker`` (the container's start tag text) has no ``closing`` after it."""
-    at = data.find(marker)
-    return at != -1 and data.find(closing, at) == -1
+def container_unclosed(data: bytes, closing: bytes) -> bool:
+    """True when the page never closes its article container (``closing``: ``b"</article"``).
+
+    Called only when the parsed tree holds that container, so its start tag is
+    there; searched from the end, where the last closing tag is near.
+    """
+    return data.rfind(closing) == -1 and data.lower().rfind(closing) == -1
 
 
 # --- text after decoding ------------------------------------------------------
