@@ -73,10 +73,11 @@ _END_TAGS = (b"</html", b"</body")
 
 def is_cut_short(data: bytes) -> bool:
     """True when the page lacks its closing ``</body>`` / ``</html>`` near the end."""
-    tail = data[-_TAIL:]
-    if any(end in tail for end in _END_TAGS):  # as taz writes them: no copy needed
+    start = max(0, len(data) - _TAIL)
+    # As taz writes them, searched from the end: found within the last bytes.
+    if any(data.rfind(end, start) != -1 for end in _END_TAGS):
         return False
-    tail = tail.lower()
+    tail = data[start:].lower()
     return not any(end in tail for end in _END_TAGS)
 
 
