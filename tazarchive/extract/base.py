@@ -210,6 +210,10 @@ class ArticlePage:
         from_url = urls.article_id(self.url)
         return check_id(from_url, self.url, "URL") if from_url else ""
 
+    def text_container(self) -> Element:
+        """The element the body's blocks come from (searched by the completeness checks)."""
+        return self.article
+
     def container_unclosed(self, data: bytes) -> bool:
         """True when the raw page opens the article container and never closes it."""
         return False
@@ -261,7 +265,7 @@ class ArticlePage:
         )
 
     def check_body(self, blocks: list[RawBlock]) -> str | None:
-        furniture = furniture_in(blocks, self.article)
+        furniture = furniture_in(blocks, self.text_container())
         if furniture:
             return furniture
         article_body = (self.head.ld or {}).get("articleBody")

@@ -73,17 +73,21 @@ _END_TAGS = (b"</html", b"</body")
 
 def is_cut_short(data: bytes) -> bool:
     """True when the page lacks its closing ``</body>`` / ``</html>`` near the end."""
-    tail = data[-_TAIL:]
-    if any(end in tail for end in _END_TAGS):  # as taz writes them: no copy needed
+    start = max(0, len(data) - _TAIL)
+    # As taz writes them, searched from the end: found within the last bytes.
+    if any(data.rfind(end, start) != -1 for end in _END_TAGS):
         return False
-    tail = tail.lower()
+    tail = data[start:].lower()
     return not any(end in tail for end in _END_TAGS)
 
 
-def container_unclosed(data: bytes, marker: bytes, closing: bytes) -> bool:
-    """True when ``marker`` (the container's start tag text) has no ``closing`` after it."""
-    at = data.find(marker)
-    return at != -1 and data.find(closing, at) == -1
+def container_unclosed(data: bytes, closing: bytes) -> bool:
+    """True when the page never closes its article container (``closing``: ``b"</article"``).
+
+    Called only when the parsed tree holds that container, so its start tag is
+    there; searched from the end, where the last closing tag is near.
+    """
+    return data.rfind(closing) == -1 and data.lower().rfind(closing) == -1
 
 
 # --- text after decoding ------------------------------------------------------

@@ -73,7 +73,6 @@ class ArticlePage2019(ArticlePage):
         {"odd", "even", "first", "last", "sect", "sect_article", "news", "subjective", "objective"}
     )
     TEXT_CLASS = "article"  # p.article: a text paragraph
-    CONTAINER_MARKER = b'itemprop="articleBody"'  # on the article.sectbody start tag
     DESCRIPTION = xpath("/html/head/meta[@name='description']/@content")
 
     def sections(self) -> dict[str, list[Element]]:
@@ -219,7 +218,7 @@ class ArticlePage2019(ArticlePage):
         return tazxslt_mismatch(self, blocks)
 
     def container_unclosed(self, data: bytes) -> bool:
-        return container_unclosed(data, self.CONTAINER_MARKER, b"</article")
+        return container_unclosed(data, b"</article")
 
     def tags_from_page(self) -> list[Tag]:
         boxes = self.sections()[self.TAGS]

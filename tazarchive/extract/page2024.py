@@ -97,7 +97,11 @@ class ArticlePage2024(ArticlePage):
         return None
 
     def container_unclosed(self, data: bytes) -> bool:
-        return container_unclosed(data, b"module-article", b"</article")
+        return container_unclosed(data, b"</article")
+
+    def text_container(self) -> Element:
+        corpus = first(self._part("body", self.BODY))
+        return corpus if corpus is not None else self.article
 
     def children(self) -> dict[str, list[Element]]:
         """The article's direct children by part: headline, teaser, author, picture, body."""
