@@ -38,6 +38,12 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "tazarchive.middlewares.RetryAfterMiddleware": 550,
     # Below retries: a connection failure counts only once retries gave up.
     "tazarchive.middlewares.SiteFailureMiddleware": 540,
+    # Before Scrapy's OffsiteMiddleware (50) and RobotsTxtMiddleware (100): an
+    # off-site request, redirect target included, is dropped before robots.txt
+    # of its host is fetched.
+    "tazarchive.middlewares.SiteBoundaryMiddleware": 40,
+    # Between RedirectMiddleware (600) and Cookies (700): sees a 3xx before it is followed.
+    "tazarchive.middlewares.RedirectGuardMiddleware": 650,
     # After RobotsTxtMiddleware (100), so robots.txt is parsed when it runs.
     "tazarchive.middlewares.CrawlDelayMiddleware": 110,
 }
@@ -53,10 +59,13 @@ SPIDER_MIDDLEWARES: dict[str, int] = {
     # Late (near the spider's side), so every request the spider yields passes it.
     "tazarchive.ledger.KnownArticlesMiddleware": 950,
 }
-EXTENSIONS: dict[str, int] = {
+EXTENSIONS: dict[str, int | None] = {
     # First of all: a second run on a busy archive stops before anything opens a file.
     "tazarchive.extensions.ArchiveLock": -1000,
+    # One progress line: ours replaces Scrapy's LogStats.
+    "scrapy.extensions.logstats.LogStats": None,
     "tazarchive.extensions.Progress": 500,
+    "tazarchive.extensions.ItemErrors": 500,
     "tazarchive.extensions.RunReport": 1000,
 }
 FEED_EXPORTERS: dict[str, str] = {
@@ -124,3 +133,10 @@ TAZARCHIVE_WARC_ENABLED = True  # every response (+ its request) to WARC
 TAZARCHIVE_WARC_DIR = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/warc
 TAZARCHIVE_WARC_MAX_SIZE = 1_000_000_000  # bytes per .warc.gz before the next file starts
 TAZARCHIVE_WARC_LISTINGS = True  # off: article pages only (no listings, robots.txt, feeds)
+
+# Run verdict (issue 10): see docs/verdicts.md
+TAZARCHIVE_MAX_LOST_RATIO = 0.01  # pages lost after retries, of all pages: above it, fail
+TAZARCHIVE_MAX_REJECTED_RATIO = 0.01  # article pages rejected (garbled, cut, …): above it, fail
+TAZARCHIVE_MAX_UNKNOWN_DESIGN_RATIO = 0.02  # article pages of no known design: above it, fail
+TAZARCHIVE_MAX_BODY_MISMATCH_RATIO = 0.02  # article pages losing JSON-LD body text: above it, fail
+TAZARCHIVE_REFUSAL_STREAK = 10  # final 403/429/5xx responses in a row that stop the run; 0: never

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -15,17 +16,19 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
+from tazarchive import stats as keys
 from tazarchive.commands.crawl import crawl_verdict
 from tazarchive.dump import render
 from tazarchive.extensions import (
+    REPORT_RESERVE,
     ArchiveBusy,
     ArchiveLock,
     LockFile,
     Progress,
     RunReport,
-    judge_run,
 )
 from tazarchive.items import article_from_dict
+from tazarchive.verdict import judge_run
 from tests.conftest import REPO
 from tests.runs_spiders import invented_article
 
@@ -281,17 +284,63 @@ def test_report_file_is_written_whole_and_never_overwritten(tmp_path: Path) -> N
     class Spider:
         name = "feed"
 
-    report = RunReport(tmp_path / "runs", crawler.stats)
-    report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
-    first = report.path
-    report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
-    assert first is not None and report.path is not None and first != report.path
-    for path in (first, report.path):
+    paths = []
+    for _ in range(2):  # two runs in the same second
+        report = RunReport(tmp_path / "runs", crawler.stats)
+        report.spider_opened(Spider())  # type: ignore[arg-type]
+        report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
+        paths.append(report.path)
+    first, second = paths
+    assert first is not None and second is not None and first != second
+    for path in (first, second):
         assert path.name.startswith("feed-")
         assert json.loads(path.read_text())["exit_status"] == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(
-        [first.name, report.path.name]
+        [first.name, second.name]
     )
+
+
+def test_report_is_there_from_the_start_saying_the_run_has_not_finished(tmp_path: Path) -> None:
+    crawler = get_crawler()
+
+    class Spider:
+        name = "taz"
+
+    report = RunReport(tmp_path / "runs", crawler.stats)
+    report.spider_opened(Spider())  # type: ignore[arg-type]
+    assert report.path is not None
+    data = json.loads(report.path.read_text())
+    assert data["exit_status"] is None
+    assert data["verdict"]["ok"] is False
+    assert "not finished" in data["failure"]
+    assert report.path.stat().st_size >= REPORT_RESERVE
+
+
+def test_report_is_written_at_the_end_even_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawler = get_crawler()
+    crawler.stats.set_value("finish_reason", "finished")
+    crawler.stats.set_value(keys.ARTICLES_STORE_ERRORS, 3)
+
+    class Spider:
+        name = "taz"
+
+    report = RunReport(tmp_path / "runs", crawler.stats, archive={"X": "y" * 1000})
+    report.spider_opened(Spider())  # type: ignore[arg-type]
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("tazarchive.extensions.write_atomic", disk_full)
+    report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
+    assert report.path is not None
+    data = json.loads(report.path.read_text())
+    assert data["exit_status"] == 1
+    assert data["verdict"]["reasons"][0]["code"] == "store_errors"
+    assert data["verdict"]["reasons"][0]["count"] == 3
+    assert data["archive"] == {"X": "y" * 1000}
+    assert crawler.stats.get_value(keys.RUN_REPORT) == str(report.path)
 
 
 # --- real `scrapy crawl` runs ----------------------------------------------------------

@@ -15,8 +15,8 @@ from scrapy.http import Response
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
+from tazarchive import stats as keys
 from tazarchive.middlewares import (
-    STAT_FAILURE,
     CrawlDelayMiddleware,
     RetryAfterMiddleware,
     SiteFailureMiddleware,
@@ -168,5 +168,5 @@ def test_failure_goes_to_stats_and_closes_the_spider_through_the_crawler() -> No
         await asyncio.sleep(0)  # the close is scheduled as a task
 
     asyncio.run(run())
-    assert crawler.stats.get_value(STAT_FAILURE) == f"cannot reach {BASE}: connection refused"
+    assert crawler.stats.get_value(keys.FAILURE) == f"cannot reach {BASE}: connection refused"
     assert closed == ["site_unreachable"]
