@@ -158,17 +158,18 @@ def check_setting(settings: BaseSettings, name: str) -> str | None:
     spec = _spec_of(name)
     if spec is None or raw is None:
         return None
+    expected = f"{shown}: expected {spec.expects()}" + (f" ({spec.doc})" if spec.doc else "")
     try:
         value = _coerce(settings, name, spec.kind)
     except (ValueError, TypeError):
-        return f"{shown}: expected {spec.expects()}"
+        return expected
     if spec.choices and value not in spec.choices:
-        return f"{shown}: expected {spec.expects()}"
+        return expected
     if isinstance(value, int | float) and not isinstance(value, bool):
         too_low = spec.minimum is not None and value < spec.minimum
         too_high = spec.maximum is not None and value > spec.maximum
         if too_low or too_high or value != value:  # NaN too
-            return f"{shown}: expected {spec.expects()}"
+            return expected
     if spec.check is not None and (problem := spec.check(value)):
         return f"{shown}: {problem}"
     return None
