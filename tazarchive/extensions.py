@@ -196,13 +196,15 @@ class Progress:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
-        now = monotonic()
+        self.finish(monotonic())
+
+    def finish(self, now: float) -> None:
+        """The last line, and LogStats' per-minute stats over the whole run."""
         logger.info("progress at the end: %s", self.line(now, since_start=True))
         minutes = (now - self._started) / 60
         if minutes > 0:
-            get = self.stats.get_value
+            items = int(self.stats.get_value("item_scraped_count", 0) or 0)
             self.stats.set_value("responses_per_minute", round(self.pages() / minutes, 1))
-            items = int(get("item_scraped_count", 0) or 0)
             self.stats.set_value("items_per_minute", round(items / minutes, 1))
 
     def reset(self, now: float) -> None:

@@ -133,3 +133,36 @@ def test_crawl_with_a_bad_spider_argument_exits_2_creating_nothing(tmp_path: Pat
     assert done.returncode == 2
     assert done.stderr == "tazarchive: spider checked: -a n='x': expected a whole number\n"
     assert not output.exists()
+
+
+# --- the add-on -----------------------------------------------------------------------
+
+
+def test_addon_wires_the_components_and_defaults_into_a_bare_project(tmp_path: Path) -> None:
+    from scrapy.utils.misc import load_object
+    from scrapy.utils.test import get_crawler
+
+    from tazarchive.addon import TazArchiveAddon
+    from tazarchive.extensions import ArchiveLock, RunReport
+
+    crawler = get_crawler(
+        settings_dict={
+            "ADDONS": {TazArchiveAddon: 0},
+            "TAZARCHIVE_OUTPUT_DIR": str(tmp_path),
+            "TAZARCHIVE_DUMP_FORMAT": "text",  # the project's own value wins
+        }
+    )
+    settings = crawler.settings
+    pipelines = {load_object(p) for p in settings.getwithbase("ITEM_PIPELINES")}
+    assert {load_object(p) for p in defaults.ITEM_PIPELINES} <= pipelines
+    middlewares = settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+    by_class = {load_object(path): order for path, order in middlewares.items()}
+    for path, order in defaults.DOWNLOADER_MIDDLEWARES.items():
+        assert by_class[load_object(path)] == order, path
+    assert settings.getwithbase("FEED_EXPORTERS")["tazdump"] == defaults.FEED_EXPORTERS["tazdump"]
+    assert settings["TAZARCHIVE_DUMP_FORMAT"] == "text"
+    assert settings["TAZARCHIVE_BASE_URL"] == defaults.TAZARCHIVE_BASE_URL
+    assert crawler.get_extension(RunReport) is not None
+    lock = crawler.get_extension(ArchiveLock)
+    assert lock is not None
+    lock.release()

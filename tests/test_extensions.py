@@ -577,3 +577,36 @@ def test_unknown_spider_exits_1_with_one_line(tmp_path: Path) -> None:
         "tazarchive: no spider named 'no_such_spider' (scrapy list)"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_progress_counts_warc_records_as_pages_during_reparse() -> None:
+    progress = progress_with(
+        {keys.REPARSE_RESPONSES: 40, keys.EXPECTED_ARTICLES: 80, keys.ARTICLES_NEW: 40}
+    )
+    assert progress.line(1020.0) == (
+        "40 pages (120/min), 40 new, 0 known, 0 revised, 0 rejected, 0 errors; "
+        "40/80 articles, ETA 20s"
+    )
+
+
+def test_progress_says_its_last_line_at_the_end_and_sets_logstats_rates(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    progress = progress_with({"response_received_count": 30, "item_scraped_count": 15})
+    with caplog.at_level("INFO", logger="tazarchive.extensions"):
+        progress.finish(1060.0)  # a minute after the start
+    assert caplog.messages[-1] == (
+        "progress at the end: 30 pages (30/min), 0 new, 0 known, 0 revised, 0 rejected, 0 errors"
+    )
+    assert progress.stats.get_value("responses_per_minute") == 30
+    assert progress.stats.get_value("items_per_minute") == 15
+
+
+def test_project_settings_replace_scrapys_logstats_by_the_one_progress_line() -> None:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("tazarchive.settings", priority="project")
+    extensions = settings.getwithbase("EXTENSIONS")
+    assert extensions["scrapy.extensions.logstats.LogStats"] is None
+    assert extensions["tazarchive.extensions.Progress"] is not None
