@@ -19,7 +19,7 @@ import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import exceptions, signals
@@ -441,8 +441,9 @@ class RedirectGuardMiddleware:
     """Sees a redirect before Scrapy's RedirectMiddleware follows it.
 
     An off-site target is dropped at once (``tazarchive/offsite/redirect``);
-    a redirect Scrapy will give up on (REDIRECT_MAX_TIMES reached: a loop)
-    counts as lost (``tazarchive/requests/lost``, ``…/articles/lost``).
+    a redirect Scrapy will give up on (REDIRECT_MAX_TIMES reached, or back
+    to a URL the dupefilter has seen: a loop) counts as lost
+    (``tazarchive/requests/lost``, ``…/articles/lost``).
     """
 
     def __init__(self, boundary: SiteBoundary, stats: StatsCollector, max_times: int) -> None:
@@ -457,7 +458,16 @@ class RedirectGuardMiddleware:
             boundary = SiteBoundary.from_settings(crawler.settings)
         except ValueError:
             raise NotConfigured("TAZARCHIVE_BASE_URL is invalid; the spider reports it") from None
-        return cls(boundary, crawler.stats, crawler.settings.getint("REDIRECT_MAX_TIMES"))
+        mw = cls(boundary, crawler.stats, crawler.settings.getint("REDIRECT_MAX_TIMES"))
+        crawler.signals.connect(mw.request_dropped, signal=signals.request_dropped)
+        return mw
+
+    def request_dropped(self, request: Request, spider: Any = None) -> None:
+        """A redirect back to a URL already fetched (the dupefilter's drop) is a loop."""
+        if request.meta.get("redirect_urls"):
+            self.stats.inc_value(keys.REQUESTS_LOST)
+            if request.meta.get(ARTICLE_ID_META):
+                self.stats.inc_value(keys.ARTICLES_LOST)
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")
