@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tazarchive.ledger import Ledger
+from tazarchive.archive import Ledger
 from tazarchive.replica import ReplicaServer, Site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,7 +108,9 @@ def test_rerun_fetches_no_article_and_refresh_records_exactly_the_revised(
         second = _crawl(server, output)
         assert _article_requests(server) == []
         assert server.request_log, "the re-run still reads the sitemaps"
-        assert second["counts"]["known"] == 500
+        # Never requested: skipped as known, not "fetched and unchanged".
+        assert second["tazarchive"]["articles/skipped_known"] == 500
+        assert second["counts"]["known"] == 0
         assert second["counts"]["new"] == 0
         assert _dumps(output) == dumps
         assert len(_jsonl_records(output)) == 500

@@ -37,6 +37,8 @@ def read_article_ids(entries: Iterable[tuple[str, str]]) -> list[str]:
 
 class ArticlesSpider(TazBaseSpider):
     name = "articles"
+    # Archived ids come from the archive, unfetched (archive.crawl.KnownArticlesMiddleware).
+    hand_out_archived = True
 
     def __init__(
         self,
