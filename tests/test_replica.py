@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import tempfile
 import time
 import tracemalloc
 import urllib.error
@@ -18,6 +19,7 @@ import pytest
 
 from tazarchive import urls
 from tazarchive.replica import PAGE_SIZE, ReplicaServer, Site, respond
+from tazarchive.replica.faults import FRACTIONS, LONG_ID, MISMATCH_ID, Faults
 from tazarchive.replica.site import LEAF_SECTIONS, OVERVIEW, PARENT_SECTIONS
 
 BASE = "http://replica.test"
@@ -143,7 +145,7 @@ def _render_some(site: Site) -> None:
 def _peak_bytes(n_articles: int) -> int:
     from tazarchive.replica import render, site
 
-    render._e.cache_clear()  # module-level caches: measure both sites from the same start
+    render.esc.cache_clear()  # module-level caches: measure both sites from the same start
     site.slugify.cache_clear()
     tracemalloc.start()
     site = Site(n_articles)
@@ -535,10 +537,13 @@ def test_command_line_serves_a_site_until_stopped() -> None:
         assert process.stdout is not None and process.stderr is not None
         found = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline())
         assert found is not None
-        assert (
-            "scrapy crawl taz -s TAZARCHIVE_BASE_URL=" + found.group()
-            in process.stderr.readline() + process.stderr.readline()
-        )
+        hint = "".join(process.stderr.readline() for _ in range(3))
+        command = re.search(r"scrapy crawl taz .*", hint)
+        assert command is not None, hint
+        assert "-s TAZARCHIVE_BASE_URL=" + found.group() in command.group()
+        # The printed command writes into a scratch folder, never ./output (issue 10.5).
+        output = re.search(r"-s TAZARCHIVE_OUTPUT_DIR=(\S+)", command.group())
+        assert output is not None and output.group(1).startswith(tempfile.gettempdir())
         status, body, _ = _get(found.group() + "/robots.txt")
         assert status == 200 and b"Crawl-delay: 1.5" in body
         assert (
@@ -576,3 +581,308 @@ def test_prerendered_server_serves_the_same_pages() -> None:
             _get(server.base_url + f"/!{site.id_of(9)}/")[1]
             == respond(Site(40, seed=5, revised={site.id_of(9)}), f"/!{site.id_of(9)}/").body
         )
+
+
+# --- markup variants and faults (issues 10 and 11) -----------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_NO_REDIRECT = urllib.request.build_opener(_NoRedirect)
+
+
+def _fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
+    """GET without following redirects and without decoding the body."""
+    assert url.startswith(("http://127.0.0.1:", "http://127.0.0.2:")), url
+    try:
+        with _NO_REDIRECT.open(url, timeout=30) as response:
+            return response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers)
+
+
+def _index_with_layout(site: Site, layout: str) -> int:
+    return next(i for i in range(site.n) if site.head(i).layout == layout)
+
+
+def test_every_fault_is_removed_by_clearing_faults() -> None:
+    clean = Site(60, seed=4)
+    index = _index_with_layout(clean, "2024")
+    target = f"/!{clean.id_of(index)}/"
+    expected = respond(clean, target)
+    for name in FRACTIONS:
+        faulty = Site(60, seed=4, faults=Faults(**{name: 1.0}))
+        assert respond(faulty, target) != expected, name
+        faulty.configure(faults=Faults())
+        assert respond(faulty, target) == expected, name
+
+
+def test_fault_fractions_pick_the_same_articles_for_the_same_seed() -> None:
+    faults = Faults(redirect_loop=0.1, challenge=0.1)
+    first, again = Site(500, faults=faults), Site(500, faults=faults)
+    other_seed = Site(500, seed=1, faults=faults)
+    picked = first.hit_ids("redirect_loop")
+    assert picked == again.hit_ids("redirect_loop")
+    assert 25 <= len(picked) <= 75  # about 10 % of 500
+    assert picked != first.hit_ids("challenge")  # each fault picks its own articles
+    assert picked != other_seed.hit_ids("redirect_loop")
+
+
+def test_faults_parse_from_command_line_specs() -> None:
+    parsed = Faults.parse(["challenge", "ban_after=500", "redirect-loop=0.05"])
+    assert parsed == Faults(challenge=1.0, ban_after=500, redirect_loop=0.05)
+    assert parsed.to_dict() == {"challenge": 1.0, "ban_after": 500, "redirect_loop": 0.05}
+    assert Faults.from_dict(parsed.to_dict()) == parsed
+    with pytest.raises(ValueError, match="unknown fault"):
+        Faults.parse(["nope"])
+    with pytest.raises(ValueError, match="ban_after needs a value"):
+        Faults.parse(["ban_after"])
+    with pytest.raises(ValueError, match="fraction"):
+        Faults(cp1252=1.5)
+    with pytest.raises(ValueError, match="loopback"):
+        Faults(foreign_host="192.0.2.1")
+
+
+def test_challenge_fault_serves_a_consent_wall_with_status_200_on_articles() -> None:
+    site = Site(60, faults=Faults(challenge=1.0))
+    article_id = site.id_of(12)
+    with ReplicaServer(site) as server:
+        status, body, _ = _fetch(f"{server.base_url}/!{article_id}/")
+        assert status == 200
+        assert b"Zustimmung" in body and b"<form" in body
+        assert article_id.encode() not in body and b"module-article" not in body
+        assert b"article-teaser" in _fetch(f"{server.base_url}/")[1]  # listings stay
+        server.clear_faults()
+        assert b'data-id="' + article_id.encode() in _fetch(f"{server.base_url}/!{article_id}/")[1]
+
+
+def test_ban_after_n_requests_answers_403_to_everything() -> None:
+    site = Site(60)
+    with ReplicaServer(site) as server:
+        server.set_faults(ban_after=3)
+        targets = ["/robots.txt", "/", f"/!{site.id_of(5)}/", "/robots.txt", "/!p4608/"]
+        statuses = [_fetch(server.base_url + t)[0] for t in targets]
+        assert statuses == [200, 200, 200, 403, 403]
+        server.clear_faults()
+        assert _fetch(server.base_url + "/robots.txt")[0] == 200
+
+
+def test_author_tag_and_article_that_do_not_exist_are_404_over_http() -> None:
+    site = Site(60)
+    with ReplicaServer(site) as server:
+        for target in ["/Niemand/!a999999999/", "/Nichts/!t1/", "/!99999999/"]:
+            assert _fetch(server.base_url + target)[0] == 404, target
+
+
+def test_redirect_loop_fault_bounces_its_articles_between_two_urls() -> None:
+    site = Site(200, faults=Faults(redirect_loop=0.05))
+    looping = site.hit_ids("redirect_loop")
+    assert 2 <= len(looping) <= 25
+    normal = next(i for i in site.article_ids() if i not in looping)
+    with ReplicaServer(site) as server:
+        article_id = looping[0]
+        status, _, headers = _fetch(f"{server.base_url}/Slug/!{article_id}/")
+        assert (status, headers["Location"]) == (302, f"/Umleitung/!{article_id}/")
+        status, _, headers = _fetch(f"{server.base_url}/Umleitung/!{article_id}/")
+        assert (status, headers["Location"]) == (302, f"/!{article_id}/")
+        status, _, headers = _fetch(f"{server.base_url}/!{article_id}/")
+        assert (status, headers["Location"]) == (302, f"/Umleitung/!{article_id}/")
+        assert _fetch(f"{server.base_url}/!{normal}/")[0] == 200
+
+
+def test_cp1252_fault_sends_cp1252_bytes_under_a_utf8_header() -> None:
+    clean = Site(60)
+    site = Site(60, faults=Faults(cp1252=1.0))
+    article_id = clean.id_of(12)
+    with ReplicaServer(site) as server:
+        status, body, headers = _fetch(f"{server.base_url}/!{article_id}/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b'charset=UTF-8"' in body  # the meta says so too
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    expected = respond(clean, f"/!{article_id}/").body.decode("utf-8")
+    assert html.unescape(body.decode("cp1252")) == html.unescape(expected)
+
+
+@pytest.mark.parametrize("name", ["gzip_corrupt", "gzip_truncated"])
+def test_gzip_faults_send_a_damaged_gzip_body(name: str) -> None:
+    import gzip
+    import zlib
+
+    clean = Site(60)
+    site = Site(60, faults=Faults(**{name: 1.0}))
+    article_id = clean.id_of(12)
+    with ReplicaServer(site) as server:
+        status, body, headers = _fetch(f"{server.base_url}/!{article_id}/")
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert int(headers["Content-Length"]) == len(body)
+    assert body[:2] == b"\x1f\x8b"
+    with pytest.raises((OSError, EOFError, zlib.error)):
+        gzip.decompress(body)
+    whole = gzip.compress(respond(clean, f"/!{article_id}/").body, mtime=0)
+    if name == "gzip_truncated":
+        assert whole.startswith(body) and len(body) < len(whole)
+    else:
+        assert len(body) == len(whole) and body != whole
+
+
+@pytest.mark.parametrize("layout", ["2024", "2019"])
+def test_deep_nesting_fault_wraps_the_text_after_the_first_paragraph(layout: str) -> None:
+    clean = Site(60)
+    index = _index_with_layout(clean, layout)
+    site = Site(60, faults=Faults(deep_nesting=1.0))
+    with ReplicaServer(site) as server:
+        page = _fetch(f"{server.base_url}/!{clean.id_of(index)}/")[1].decode()
+    opened = page.index('<div class="nest">' * 250)
+    assert '<div class="nest">' * 251 not in page
+    assert "</div>" * 250 in page[opened:]
+    blocks = [b for b in clean.article(clean.id_of(index)).body if b.kind == "paragraph"]
+    text = html.unescape(re.sub(r"<[^>]+>", "", page[opened:]))
+    assert blocks[-1].text in text  # the text is all there, only deep
+
+
+def test_offsite_redirect_fault_sends_articles_to_another_loopback_host() -> None:
+    site = Site(200, faults=Faults(offsite_redirect=0.1))
+    moved = site.hit_ids("offsite_redirect")
+    assert moved
+    with ReplicaServer(site) as server:
+        assert server.foreign_url == f"http://127.0.0.2:{server.port}"
+        status, _, headers = _fetch(f"{server.base_url}/Slug/!{moved[0]}/")
+        assert (status, headers["Location"]) == (302, f"{server.foreign_url}/Slug/!{moved[0]}/")
+        # The other host answers with a page that looks like the taz article.
+        status, body, _ = _fetch(headers["Location"])
+        assert status == 200 and f'data-id="{moved[0]}"'.encode() in body
+        assert server.foreign_log == [f"/Slug/!{moved[0]}/"]
+        assert server.request_log == [f"/Slug/!{moved[0]}/"]
+        server.clear_faults()
+        assert _fetch(f"{server.base_url}/!{moved[0]}/")[0] == 200
+
+
+@pytest.mark.parametrize(("name", "claimed"), [("id_mismatch", MISMATCH_ID), ("long_id", LONG_ID)])
+def test_id_faults_serve_pages_claiming_another_id(name: str, claimed: str) -> None:
+    site = Site(60, faults=Faults(**{name: 1.0}))
+    assert len(LONG_ID) == 300 and LONG_ID.isdigit()
+    for index in (_index_with_layout(site, "2024"), _index_with_layout(site, "2019")):
+        article_id = site.id_of(index)
+        with ReplicaServer(site) as server:
+            page = _fetch(f"{server.base_url}/!{article_id}/")[1].decode()
+        assert f'data-id="{claimed}"' in page
+        assert (
+            f'<link rel="canonical" href="https://taz.de/{site.head(index).slug}/!{claimed}/">'
+            in page
+        )
+        assert not re.search(rf"(?<!\d){article_id}(?!\d)", page)
+
+
+def test_control_chars_fault_puts_escapes_c1_and_bidi_into_page_text() -> None:
+    site = Site(60, faults=Faults(control_chars=1.0))
+    article_id = site.id_of(12)
+    with ReplicaServer(site) as server:
+        page = _fetch(f"{server.base_url}/!{article_id}/")[1].decode()
+    heading = page[page.index("<h1") : page.index("</h1>")]
+    assert "\x1b[2J" in heading and "\x9b" in heading
+    for char in ("\x1b", "\x9b", "\x7f", "\u202e"):
+        assert char in page, repr(char)
+    corpus = page[page.index("main-article-corpus") :]
+    assert "\x1b[2J" in corpus and "\u202e" in corpus  # in the body text too
+
+
+def test_many_attributes_fault_adds_one_element_with_60000_attributes() -> None:
+    site = Site(60, faults=Faults(many_attributes=1.0))
+    with ReplicaServer(site) as server:
+        page = _fetch(f"{server.base_url}/!{site.id_of(12)}/")[1].decode()
+    element = re.search(r"<div (data-a0[^>]*)>", page)
+    assert element is not None
+    assert len(re.findall(r'data-a\d+="', element.group(1))) == 60_000
+
+
+# --- markup no extractor knows ---------------------------------------------------
+
+
+def test_plain_listing_markup_has_no_taz_classes_and_still_reaches_every_article() -> None:
+    site = Site(300, listing_markup="plain")
+    for target in [
+        "/",
+        "/Politik/!p4615/",
+        f"/!a{site.author_ids()[0]}/",
+        f"/!t{site.tag_ids()[0]}/",
+    ]:
+        page = _page(site, target)
+        assert "class=" not in page and "<article" not in page, target
+        assert re.search(r'<div><span><a href="[^"]*!\d+', page), target
+    author = max(site.author_ids(), key=lambda a: site.listing_pages("author", a))
+    assert site.listing_pages("author", author) >= 3
+    first = _page(site, f"/!a{author}/")
+    assert (
+        f'<span><a href="{site.author(site.author_index_of(author)).path}?search_page=1">' in first
+    )  # type: ignore[arg-type]
+    found, _ = _crawl(site)
+    assert found == set(site.article_ids())  # deep articles too: pages 3+ are linked plainly
+
+
+def test_plain_listing_pages_list_the_same_articles_as_taz_markup() -> None:
+    taz, plain = Site(300), Site(300, listing_markup="plain")
+    author = taz.author_ids()[0]
+    for page in range(1, taz.listing_pages("author", author) + 1):
+        target = f"/!a{author}/{taz.page_query(page)}"
+        ids = [urls.article_id(html.unescape(h)) for h in _HREF.findall(_page(plain, target))]
+        assert [i for i in ids if i] == _teaser_ids(_page(taz, target)), page
+
+
+def test_unknown_design_serves_a_share_of_articles_in_markup_no_page_object_knows() -> None:
+    site = Site(200, unknown_design=0.1)
+    chosen = site.hit_ids("unknown_design")
+    assert 8 <= len(chosen) <= 35
+    article = site.article(chosen[0])
+    page = _page(site, f"/!{chosen[0]}/")
+    for known in ("taz:title", "module-article", "main-article-corpus", "sect_article", "ld+json"):
+        assert known not in page, known
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert article.title in shown
+    assert all(block.text in shown for block in article.body)
+    other = next(i for i in site.article_ids() if i not in chosen)
+    assert "taz:title" in _page(site, f"/!{other}/")
+    site.configure(unknown_design=0.0)
+    assert _page(site, f"/!{chosen[0]}/") == _page(Site(200), f"/!{chosen[0]}/")
+
+
+def test_process_server_switches_markup_and_faults_over_the_control_path() -> None:
+    site = Site(60, seed=2, unknown_design=1.0, listing_markup="plain")
+    article_id = site.id_of(12)
+    with ReplicaServer(site, mode="process") as server:
+        assert b"tz-story" in _fetch(f"{server.base_url}/!{article_id}/")[1]
+        assert b"class=" not in _fetch(f"{server.base_url}/")[1]
+        server.configure(unknown_design=0.0, listing_markup="taz")
+        assert (
+            _fetch(f"{server.base_url}/!{article_id}/")[1]
+            == respond(Site(60, seed=2), f"/!{article_id}/").body
+        )
+        server.set_faults(challenge=1.0)
+        assert b"Zustimmung" in _fetch(f"{server.base_url}/!{article_id}/")[1]
+        server.clear_faults()
+        assert b"Zustimmung" not in _fetch(f"{server.base_url}/!{article_id}/")[1]
+
+
+def test_command_line_takes_markup_and_fault_options() -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "tazarchive.replica", "--articles", "20", "--port", "0"]
+    command += ["--quiet", "--listing-markup", "plain", "--unknown-design", "1"]
+    command += ["--fault", "ban_after=2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        found = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline())
+        assert found is not None
+        assert b"class=" not in _fetch(found.group() + "/")[1]
+        assert b"tz-story" in _fetch(found.group() + f"/!{Site(20).id_of(3)}/")[1]
+        assert _fetch(found.group() + "/robots.txt")[0] == 403
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

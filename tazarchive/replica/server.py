@@ -1,12 +1,15 @@
-"""HTTP side of the replica: routing taz.de paths to generated pages, and a
-server that runs in a thread (tests) or a child process (benchmarks).
+"""HTTP side of the replica: a server on a loopback address that runs in a
+thread (tests) or a child process (benchmarks) and answers through routes.py.
 
 Reserved control paths (never logged), for tests that drive a child process:
 ``/__replica__/log`` (JSON list of paths served; ``?times=1``: [time, path]
 pairs; ``?clear=1`` empties it),
 ``/__replica__/revise?ids=1,2`` (new revision of those articles),
 ``/__replica__/fail?path=/prefix&status=503&times=2&retry_after=1`` (the next
-``times`` requests under that prefix fail), ``/__replica__/params``.
+``times`` requests under that prefix fail),
+``/__replica__/configure?listing_markup=plain&unknown_design=0.1&faults={"challenge":1}``
+(serve differently from now on; ``faults`` is JSON of Faults fields and
+replaces all faults, ``faults={}`` removes them), ``/__replica__/params``.
 """
 
 from __future__ import annotations
@@ -20,133 +23,29 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tazarchive.replica import render
-from tazarchive.replica.site import OVERVIEW, SECTIONS, Site
+from tazarchive.replica import faults as faults_
+from tazarchive.replica.faults import Faults, is_loopback
+from tazarchive.replica.response import JSON, Response
+from tazarchive.replica.routes import ResponseCache, respond
+from tazarchive.replica.site import SECTIONS, Site
 
 CONTROL_PREFIX = "/__replica__/"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-_OBJECT_RE = re.compile(r"!(?P<kind>a|t|p|)(?P<id>\d+)(?P<suffix>[&;].*)?")
-_MONTH_RE = re.compile(r"/sitemap-article-online-(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.xml")
-
-HTML = "text/html; charset=utf-8"
-XML = "application/xml; charset=utf-8"
-RSS = "application/rss+xml; charset=utf-8"
-
-
-@dataclass(slots=True)
-class Response:
-    status: int
-    content_type: str
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
 class Fault:
+    """The next ``remaining`` requests under ``prefix`` fail with ``status``."""
+
     prefix: str
     status: int
     remaining: int
     retry_after: str | None
-
-
-def _ok(text: str, content_type: str = HTML) -> Response:
-    return Response(200, content_type, text.encode("utf-8"))
-
-
-ResponseCache = dict[tuple[str, str, int], Response]
-
-
-def respond(site: Site, target: str, cache: ResponseCache | None = None) -> Response:
-    """The response the replica gives for a request target (path + query).
-
-    ``cache`` (benchmarks) keeps rendered article and listing pages: every
-    variant of one article's URL shares one entry.
-    """
-    parts = urlsplit(target)
-    path = unquote(parts.path) or "/"
-    query = parse_qs(parts.query)
-    if path == "/":
-        return _ok(render.home_page(site))
-    if path == "/robots.txt":
-        return _ok(render.robots_txt(site), "text/plain; charset=utf-8")
-    if path == "/sitemap-index.xml":
-        return _ok(render.sitemap_index(site), XML)
-    if path == "/sitemap-google-news.xml":
-        return _ok(render.sitemap_news(site), XML)
-    if path == "/rss.xml":
-        return _ok(render.feed(site, OVERVIEW), RSS)
-    month = _MONTH_RE.fullmatch(path)
-    if month is not None:
-        first, last = date.fromisoformat(month.group(1)), date.fromisoformat(month.group(2))
-        if (first, last) in site.months():
-            return _ok(render.sitemap_month(site, first, last), XML)
-        return _not_found(site)
-    segment = path.rstrip("/").rsplit("/", 1)[-1]
-    if re.fullmatch(r"!ku\d+", segment):
-        return _ok(render.profile_page(site, segment[3:]))
-    if segment.startswith("!v="):
-        name = path.strip("/").split("/")[0] if path.count("/") > 2 else "Service"
-        return _ok(render.static_page(site, name.replace("-", " ")))
-    match = _OBJECT_RE.fullmatch(segment)
-    if match is None:
-        return _not_found(site)
-    kind, object_id, suffix = match.group("kind"), match.group("id"), match.group("suffix") or ""
-    if kind == "":
-        index = site.index_of(object_id)
-        if index is None:
-            return _not_found(site)
-        if cache is None:
-            return _ok(render.article_page(site, index))
-        key = ("", object_id, 0)
-        if key not in cache:
-            cache[key] = _ok(render.article_page(site, index))
-        return cache[key]
-    page = render.page_number(site, (query.get("search_page") or [""])[0])
-    if page is None:
-        return _not_found(site)
-    if cache is not None and not suffix:
-        key = (kind, object_id, page)
-        if key not in cache:
-            cache[key] = respond(site, target)
-        return cache[key]
-    if kind == "a":
-        a = site.author_index_of(object_id)
-        if a is None:
-            return _not_found(site)
-        author = site.author(a)
-        header = ""
-        if author.description:
-            header = (
-                '<div class="column is-12 author-description typo-short-text">'
-                f"{render._e(author.description)}</div>\n"
-            )
-        return _ok(
-            render.listing_page(site, "author", object_id, author.path, author.name, page, header)
-        )
-    if kind == "t":
-        tag = site.tag_of_id(object_id)
-        if tag is None:
-            return _not_found(site)
-        return _ok(render.listing_page(site, "tag", object_id, tag.path, tag.name, page))
-    section = SECTIONS.get(object_id)
-    if section is None:
-        return _not_found(site)
-    if suffix == ";rss":
-        return _ok(render.feed(site, section), RSS)
-    if suffix:
-        return _not_found(site)
-    return _ok(render.listing_page(site, "section", object_id, section.path, section.name, page))
-
-
-def _not_found(site: Site) -> Response:
-    return Response(404, HTML, render.not_found_page(site).encode("utf-8"))
 
 
 class _Replica:
@@ -161,6 +60,8 @@ class _Replica:
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
         self.log_lock = threading.Lock()
+        self.port: int | None = None  # set once bound: off-site redirects keep it
+        self.served = 0  # requests since the faults were set (ban_after counts them)
 
     def handle(self, target: str) -> Response:
         if target.startswith(CONTROL_PREFIX):
@@ -170,6 +71,11 @@ class _Replica:
                 self.times.append(time.time())
                 self.log.append(target)
         with self.lock:
+            ban = self.site.faults.ban_after
+            if ban:
+                self.served += 1
+                if self.served > ban:
+                    return faults_.banned()
             fault = next(
                 (f for f in self.faults if f.remaining > 0 and target.startswith(f.prefix)), None
             )
@@ -177,7 +83,7 @@ class _Replica:
                 fault.remaining -= 1
                 headers = (("Retry-After", fault.retry_after),) if fault.retry_after else ()
                 return Response(fault.status, "text/plain", b"replica fault\n", headers)
-            return respond(self.site, target, self.cache)
+            return respond(self.site, target, self.cache, self.port)
 
     def clear_log(self) -> None:
         self.log.clear()
@@ -188,6 +94,14 @@ class _Replica:
             self.site.revise(ids)
             if self.cache is not None:
                 self.cache.clear()  # listings do not change, but keep it simple
+
+    def configure(self, **options: Any) -> None:
+        """Site.configure while serving: drops rendered pages, restarts the ban count."""
+        with self.lock:
+            self.site.configure(**options)
+            self.served = 0
+            if self.cache is not None:
+                self.cache.clear()
 
     def warm(self, workers: int = 2) -> int:
         """Render every article and listing page into the cache up front (benchmarks).
@@ -205,7 +119,7 @@ class _Replica:
         targets = []
         for kind, object_id, path in listings:
             pages = site.listing_pages(kind, object_id)
-            targets += [path + render.page_query(site, p) for p in range(1, pages + 1)]
+            targets += [path + site.page_query(p) for p in range(1, pages + 1)]
         chunks += _chunked(targets, 200)  # a listing's pages stay together: cheap paging
         count = sum(len(chunk) for chunk in chunks)
         if workers > 1:
@@ -220,41 +134,77 @@ class _Replica:
         return count
 
     def control(self, target: str) -> Response:
+        """Answer a control path (see the module docstring) through the CONTROLS table."""
         parts = urlsplit(target)
-        action = parts.path[len(CONTROL_PREFIX) :].strip("/")
+        action = CONTROLS.get(parts.path[len(CONTROL_PREFIX) :].strip("/"))
+        if action is None:
+            return Response(404, JSON, b'{"error": "unknown control"}')
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        result: Any
-        if action == "log":
-            with self.log_lock:
-                result = (
-                    list(zip(self.times, self.log, strict=True))
-                    if query.get("times")
-                    else list(self.log)
-                )
-                if query.get("clear"):
-                    self.clear_log()
-        elif action == "revise":
-            ids = [i for i in query.get("ids", "").split(",") if i]
-            try:
-                self.revise(ids)
-            except KeyError as error:
-                return Response(400, "application/json", json.dumps({"error": str(error)}).encode())
-            result = {"revised": ids}
-        elif action == "fail":
-            fault = Fault(
-                query.get("path", "/"),
-                int(query.get("status", "503")),
-                int(query.get("times", "1")),
-                query.get("retry_after"),
-            )
-            with self.lock:
-                self.faults.append(fault)
-            result = {"fault": fault.prefix}
-        elif action == "params":
-            result = self.site.params()
-        else:
-            return Response(404, "application/json", b'{"error": "unknown control"}')
-        return Response(200, "application/json", json.dumps(result).encode())
+        try:
+            result = action(self, query)
+        except (KeyError, TypeError, ValueError) as error:
+            return Response(400, JSON, json.dumps({"error": str(error)}).encode())
+        return Response(200, JSON, json.dumps(result).encode())
+
+    def _control_log(self, query: dict[str, str]) -> Any:
+        with self.log_lock:
+            found: list[Any] = list(self.log)
+            if query.get("times"):
+                found = list(zip(self.times, self.log, strict=True))
+            if query.get("clear"):
+                self.clear_log()
+        return found
+
+    def _control_revise(self, query: dict[str, str]) -> Any:
+        ids = [i for i in query.get("ids", "").split(",") if i]
+        self.revise(ids)
+        return {"revised": ids}
+
+    def _control_fail(self, query: dict[str, str]) -> Any:
+        fault = Fault(
+            query.get("path", "/"),
+            int(query.get("status", "503")),
+            int(query.get("times", "1")),
+            query.get("retry_after"),
+        )
+        with self.lock:
+            self.faults.append(fault)
+        return {"fault": fault.prefix}
+
+    def _control_configure(self, query: dict[str, str]) -> Any:
+        self.configure(**_configure_options(query))
+        return self.site.params()
+
+    def _control_params(self, query: dict[str, str]) -> Any:
+        return self.site.params()
+
+
+CONTROLS: dict[str, Callable[[_Replica, dict[str, str]], Any]] = {
+    "log": _Replica._control_log,
+    "revise": _Replica._control_revise,
+    "fail": _Replica._control_fail,
+    "configure": _Replica._control_configure,
+    "params": _Replica._control_params,
+}
+
+
+def _configure_options(query: dict[str, str]) -> dict[str, Any]:
+    """Site.configure arguments from a control query (``faults`` is JSON)."""
+    options: dict[str, Any] = {}
+    if "listing_markup" in query:
+        options["listing_markup"] = query["listing_markup"]
+    if "unknown_design" in query:
+        options["unknown_design"] = float(query["unknown_design"])
+    if "faults" in query:
+        options["faults"] = Faults.from_dict(json.loads(query["faults"]))
+    return options
+
+
+def _query_of(options: dict[str, Any]) -> dict[str, str]:
+    query = {k: str(v) for k, v in options.items() if v is not None and k != "faults"}
+    if options.get("faults") is not None:
+        query["faults"] = json.dumps(options["faults"].to_dict())
+    return query
 
 
 _WORKER_SITE: list[Site] = []
@@ -319,11 +269,23 @@ def make_http_server(
     site: Site, host: str, port: int, *, log_requests: bool = True, cache: bool = False
 ) -> _Server:
     """A bound (not yet serving) HTTP server for ``site``; loopback hosts only."""
-    if host not in LOCAL_HOSTS:
+    if not is_loopback(host):
         raise ValueError(f"the replica binds to loopback only, not {host!r}")
     replica = _Replica(site, log_requests=log_requests, cache=cache)
     handler = type("ReplicaHandler", (_Handler,), {"replica": replica})
-    return _Server((host, port), handler)
+    server = _Server((host, port), handler)
+    replica.port = server.server_address[1]
+    return server
+
+
+def make_foreign_server(site: Site, port: int) -> _Server:
+    """Another host (``site.faults.foreign_host``, loopback) serving the clean site on ``port``.
+
+    It is where ``offsite_redirect`` sends clients: its pages look like taz
+    articles, so only a crawler that keeps to its host stays clean.
+    """
+    clean = {**site.params(), "faults": {}, "unknown_design": 0.0, "listing_markup": "taz"}
+    return make_http_server(Site.from_params(clean), site.faults.foreign_host, port)
 
 
 class ReplicaServer:
@@ -350,8 +312,9 @@ class ReplicaServer:
         log_requests: bool = True,
         cache: bool = False,
         prerender: bool = False,
+        foreign: bool | None = None,
     ) -> None:
-        if host not in LOCAL_HOSTS:
+        if not is_loopback(host):
             raise ValueError(f"the replica binds to loopback only, not {host!r}")
         self.site = site
         self.host = host
@@ -360,6 +323,10 @@ class ReplicaServer:
         self.log_requests = log_requests
         self.cache = cache or prerender
         self.prerender = prerender
+        # The foreign host offsite_redirect leads to: on when that fault is on at start.
+        self.foreign = bool(site.faults.offsite_redirect) if foreign is None else foreign
+        self._foreign: _Server | None = None
+        self._foreign_thread: threading.Thread | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -377,35 +344,40 @@ class ReplicaServer:
 
     def start(self) -> ReplicaServer:
         if self.mode == "thread":
-            self._server = make_http_server(
-                self.site, self.host, self.port, log_requests=self.log_requests, cache=self.cache
+            self._start_thread()
+        else:
+            self._start_process()
+        return self
+
+    def _start_thread(self) -> None:
+        self._server = make_http_server(
+            self.site, self.host, self.port, log_requests=self.log_requests, cache=self.cache
+        )
+        if self.prerender:  # in this process: no forking beside other threads
+            self._server.RequestHandlerClass.replica.warm(workers=1)  # type: ignore[attr-defined]
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="replica", daemon=True
+        )
+        self._thread.start()
+        if self.foreign:
+            self._foreign = make_foreign_server(self.site, self.port)
+            self._foreign_thread = threading.Thread(
+                target=self._foreign.serve_forever, name="replica-foreign", daemon=True
             )
-            if self.prerender:  # in this process: no forking beside other threads
-                self._server.RequestHandlerClass.replica.warm(workers=1)  # type: ignore[attr-defined]
-            self.port = self._server.server_address[1]
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, name="replica", daemon=True
-            )
-            self._thread.start()
-            return self
-        command = [
-            sys.executable,
-            "-m",
-            "tazarchive.replica",
-            "--params",
-            json.dumps(self.site.params()),
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--quiet",
-        ]
-        if not self.log_requests:
-            command.append("--no-log")
-        if self.cache:
-            command.append("--cache")
-        if self.prerender:
-            command.append("--prerender")
+            self._foreign_thread.start()
+
+    def _start_process(self) -> None:
+        params = json.dumps(self.site.params())
+        command = [sys.executable, "-m", "tazarchive.replica", "--params", params]
+        command += ["--host", self.host, "--port", str(self.port), "--quiet"]
+        flags = {
+            "--no-log": not self.log_requests,
+            "--cache": self.cache,
+            "--prerender": self.prerender,
+            "--foreign": self.foreign,
+        }
+        command += [flag for flag, on in flags.items() if on]
         self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
@@ -415,9 +387,15 @@ class ReplicaServer:
             self._process.wait()
             raise RuntimeError(f"replica child did not start: {line!r}")
         self.port = int(found.group(1))
-        return self
 
     def stop(self) -> None:
+        if self._foreign is not None:
+            self._foreign.shutdown()
+            self._foreign.server_close()
+            self._foreign = None
+        if self._foreign_thread is not None:
+            self._foreign_thread.join(timeout=5)
+            self._foreign_thread = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -502,3 +480,51 @@ class ReplicaServer:
         if retry_after is not None:
             query["retry_after"] = retry_after
         self._control("fail?" + urlencode(query))
+
+    def configure(
+        self,
+        *,
+        listing_markup: str | None = None,
+        unknown_design: float | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        """Change how pages are served from now on (see Site.configure); None keeps a part."""
+        options: dict[str, Any] = {
+            "listing_markup": listing_markup,
+            "unknown_design": unknown_design,
+            "faults": faults,
+        }
+        replica = self._replica
+        if replica is not None:
+            replica.configure(**options)
+            return
+        self.site.configure(**options)
+        if self._process is not None:
+            self._control("configure?" + urlencode(_query_of(options)))
+
+    def set_faults(self, **faults: Any) -> Faults:
+        """Serve exactly these faults from now on (Faults field names), e.g. ``challenge=1.0``."""
+        value = Faults(**faults)
+        self.configure(faults=value)
+        return value
+
+    def clear_faults(self) -> None:
+        """Serve the clean site again: no faults, taz markup, known designs."""
+        self.configure(listing_markup="taz", unknown_design=0.0, faults=Faults())
+
+    @property
+    def foreign_url(self) -> str:
+        """Base URL of the foreign host (``foreign=True``, or offsite_redirect on at start)."""
+        host = self.site.faults.foreign_host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def foreign_log(self) -> list[str]:
+        """Request targets the foreign host served: any is a request that left the site."""
+        if self._foreign is not None:
+            replica: _Replica = self._foreign.RequestHandlerClass.replica  # type: ignore[attr-defined]
+            with replica.log_lock:
+                return list(replica.log)
+        url = f"{self.foreign_url}{CONTROL_PREFIX}log"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return list(json.loads(r.read()))

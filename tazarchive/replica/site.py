@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from tazarchive.items import Article, Author, Block, Link, LinkSpan, Picture, Related, Tag
 from tazarchive.replica import words
+from tazarchive.replica.faults import Faults
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PAGE_SIZE = 20
@@ -32,6 +33,7 @@ FEED_SIZE = 50
 NEWEST_DAY = date(2025, 10, 24)  # fixed, so pages never depend on today's date
 _DAY_MINUTES = 17 * 60  # articles appear 06:00-22:59, clear of DST switch hours
 _OLD_FRACTION = 20  # the oldest 1/20 get 6-digit archive ids
+LISTING_MARKUPS = ("taz", "plain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +237,9 @@ class Site:
         link_host: str = "https://taz.de",
         revised: Iterable[str] = (),
         old_design_every: int = 10,
+        listing_markup: str = "taz",
+        unknown_design: float = 0.0,
+        faults: Faults | None = None,
     ) -> None:
         if not 10 <= n_articles <= 100_000:
             raise ValueError(f"n_articles must be 10..100000, got {n_articles}")
@@ -247,6 +252,10 @@ class Site:
         self.disallow_all = disallow_all
         self.link_host = link_host.rstrip("/")
         self.old_design_every = old_design_every
+        self.listing_markup = "taz"
+        self.unknown_design = 0.0
+        self.faults = Faults()
+        self.configure(listing_markup=listing_markup, unknown_design=unknown_design, faults=faults)
         n = n_articles
         # Authors: slot = index % M. Slots < A belong to author "slot"; slots
         # A..2A-1 to the P prolific authors (so they fill 3+ listing pages);
@@ -281,6 +290,9 @@ class Site:
             "disallow_all": self.disallow_all,
             "link_host": self.link_host,
             "old_design_every": self.old_design_every,
+            "listing_markup": self.listing_markup,
+            "unknown_design": self.unknown_design,
+            "faults": self.faults.to_dict(),
             "revisions": dict(self._revisions),
         }
 
@@ -288,9 +300,46 @@ class Site:
     def from_params(cls, params: dict[str, object]) -> Site:
         values = dict(params)
         revisions = values.pop("revisions", {})
+        values["faults"] = Faults.from_dict(dict(values.get("faults") or {}))  # type: ignore[call-overload]
         site = cls(**values)  # type: ignore[arg-type]
         site._revisions = {str(k): int(v) for k, v in dict(revisions).items()}  # type: ignore[call-overload]
         return site
+
+    # --- what is served: markup variants and faults (switchable while serving) ---
+
+    def configure(
+        self,
+        *,
+        listing_markup: str | None = None,
+        unknown_design: float | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        """Change how pages are served; None leaves a part as it is."""
+        if listing_markup is not None:
+            if listing_markup not in LISTING_MARKUPS:
+                raise ValueError(f"listing_markup must be one of {LISTING_MARKUPS}")
+            self.listing_markup = listing_markup
+        if unknown_design is not None:
+            if not 0.0 <= unknown_design <= 1.0:
+                raise ValueError("unknown_design is a fraction 0..1")
+            self.unknown_design = float(unknown_design)
+        if faults is not None:
+            self.faults = faults
+
+    def hit(self, name: str, index: int) -> bool:
+        """Whether fault ``name`` (a Faults fraction or "unknown_design") hits ``index``."""
+        share = self.unknown_design if name == "unknown_design" else getattr(self.faults, name)
+        if share <= 0.0:
+            return False
+        return share >= 1.0 or _hash(self.seed, "fault", name, index) % 1_000_000 < share * 1e6
+
+    def hit_ids(self, name: str) -> list[str]:
+        """Ids of the articles fault ``name`` hits, newest first (the truth for fault tests)."""
+        return [self.id_of(i) for i in range(self.n - 1, -1, -1) if self.hit(name, i)]
+
+    def page_query(self, page: int) -> str:
+        """The query part of a listing's page ``page`` (1-based): "" or "?search_page=N"."""
+        return "" if page == 1 else f"?search_page={page - 2 + self.page2_param}"
 
     # --- ids ---------------------------------------------------------------
 
@@ -864,25 +913,21 @@ def _href_variant(rng: random.Random, slug: str, article_id: str) -> str:
     )[choice - 5]
 
 
-def _generate(site: Site, index: int) -> ArticleData:
-    """An article's data without its body (enough for teasers); see _fill_body."""
-    seed = site.seed
-    text = _Text(seed, "meta", index)
-    rng = text.rng
-    article_id = site.id_of(index)
-    deep = site.is_deep(index)
-    column = site._column_of(index)
-    agency = not site.author_indexes(index)
+def _genre(site: Site, index: int, agency: bool, deep: bool) -> tuple[str, str]:
+    """(genre, byline label) of an article."""
     if agency:
-        genre, label = "report", ""
-    elif column is not None and not deep:
-        genre, label = "commentary", "Kolumne von"
-    elif index % 9 == 2:
-        genre, label = "commentary", "Kommentar von"
-    elif index % 17 == 6:
-        genre, label = "interview", "Interview von"
-    else:
-        genre, label = "report", "Von"
+        return "report", ""
+    if site._column_of(index) is not None and not deep:
+        return "commentary", "Kolumne von"
+    if index % 9 == 2:
+        return "commentary", "Kommentar von"
+    if index % 17 == 6:
+        return "interview", "Interview von"
+    return "report", "Von"
+
+
+def _headline(rng: random.Random, index: int) -> tuple[str, str]:
+    """(topline, title) of an article."""
     topline = _upper_first(rng.choice((*words.ADJECTIVES, *words.TOPICS)))
     if rng.random() < 0.6:
         topline = f"{topline} {_noun(rng)}".replace("\u00ad", "")  # soft hyphens: body only
@@ -894,6 +939,19 @@ def _generate(site: Site, index: int) -> ArticleData:
     )
     if index % 7 == 1:
         title = f"„{title}“"
+    return topline, title
+
+
+def _generate(site: Site, index: int) -> ArticleData:
+    """An article's data without its body (enough for teasers); see _fill_body."""
+    seed = site.seed
+    text = _Text(seed, "meta", index)
+    rng = text.rng
+    article_id = site.id_of(index)
+    deep = site.is_deep(index)
+    agency = not site.author_indexes(index)
+    genre, label = _genre(site, index, agency, deep)
+    topline, title = _headline(rng, index)
     teaser = text.sentences(1, 2)
     authors = [site.author(a) for a in site.author_indexes(index)]
     tags = [site.tag(kind, t) for kind, t in site.tag_indexes(index)]
