@@ -118,3 +118,26 @@ def test_check_site_refuses_a_bad_option_before_fetching(tmp_path: Path) -> None
     done = run_check_site("http://127.0.0.1:9", tmp_path, "--articles", "99")
     assert done.returncode == 2
     assert "--articles '99': expected 1 to 5" in done.stderr
+
+
+def test_check_site_exits_1_naming_listing_markup_it_does_not_know(tmp_path: Path) -> None:
+    with ReplicaServer(Site(200, listing_markup="plain")) as server:
+        done = run_check_site(server.base_url, tmp_path, "--articles", "1")
+    assert done.returncode == 1
+    unknown = [line for line in done.stdout.splitlines() if "listing markup unknown" in line]
+    assert [line.split()[0] for line in unknown] == ["home", "section", "tag", "author"]
+    assert "listing markup unknown" in done.stderr.strip().splitlines()[-1]
+
+
+def test_check_site_exits_1_naming_articles_of_an_unknown_design(tmp_path: Path) -> None:
+    with ReplicaServer(Site(200, unknown_design=1.0)) as server:
+        done = run_check_site(server.base_url, tmp_path, "--articles", "2")
+    assert done.returncode == 1
+    articles = [line for line in done.stdout.splitlines() if line.startswith("article ")]
+    assert len(articles) == 2
+    assert all("NOT RECOGNISED" in line for line in articles)
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith("tazarchive: check-site: not recognised: article ")
+    )
