@@ -88,6 +88,7 @@ SPECS: dict[str, Spec] = {
     "TAZARCHIVE_LEDGER_PATH": Spec(str, "empty: <TAZARCHIVE_OUTPUT_DIR>/ledger.sqlite3"),
     "TAZARCHIVE_STORE_DUMPS": Spec(bool, "off: no dump files (JSONL/WARC only)"),
     "TAZARCHIVE_REJECTS_PATH": Spec(str, "empty: <TAZARCHIVE_OUTPUT_DIR>/rejects.jsonl"),
+    "TAZARCHIVE_ALLOW_OTHER_SITE": Spec(bool, "write into an archive made for another base URL"),
     "TAZARCHIVE_WARC_ENABLED": Spec(bool, "every response (+ its request) to WARC"),
     "TAZARCHIVE_WARC_DIR": Spec(str, "empty: <TAZARCHIVE_OUTPUT_DIR>/warc"),
     "TAZARCHIVE_WARC_MAX_SIZE": Spec(int, "bytes per .warc.gz before the next", minimum=1),
@@ -189,7 +190,9 @@ def check_spider_arguments(spidercls: type[Spider], args: Mapping[str, Any]) -> 
     try:
         check(dict(args))
     except ValueError as error:  # SpiderArgumentError is a ValueError
-        return f"spider {spidercls.name}: {' '.join(str(error).split())}"
+        line = " ".join(str(error).split())
+        prefix = f"spider {spidercls.name}: "
+        return line if line.startswith(prefix) else prefix + line
     return None
 
 

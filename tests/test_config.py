@@ -166,3 +166,15 @@ def test_addon_wires_the_components_and_defaults_into_a_bare_project(tmp_path: P
     lock = crawler.get_extension(ArchiveLock)
     assert lock is not None
     lock.release()
+
+
+def test_crawl_with_an_unknown_spider_argument_exits_2_naming_it(tmp_path: Path) -> None:
+    output = tmp_path / "archive"
+    done, took = scrapy_crawl(
+        REPO, "articles", "-a", "idz=1", "-s", f"TAZARCHIVE_OUTPUT_DIR={output}"
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("tazarchive: spider articles: unknown argument -a idz (takes: ")
+    assert not output.exists()
+    assert took < 15
