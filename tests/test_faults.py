@@ -64,9 +64,13 @@ class Archive:
         }
 
 
-def crawl(base_url: str, archive: Archive, ids: list[str], *options: str) -> Run:
+def crawl(
+    base_url: str, archive: Archive, ids: list[str], *options: str, spider: str = "articles"
+) -> Run:
+    """``scrapy crawl`` (the ``articles`` spider on ``ids``, or ``spider`` with ``options``)."""
     ids_file = archive.root.parent / f"{archive.root.name}-ids.txt"
     ids_file.write_text("\n".join(ids) + "\n")
+    arguments = ["-a", f"file={ids_file}"] if spider == "articles" else []
     before = set((archive.root / "runs").glob("*.json"))
     done = subprocess.run(
         [
@@ -74,9 +78,8 @@ def crawl(base_url: str, archive: Archive, ids: list[str], *options: str) -> Run
             "-m",
             "scrapy",
             "crawl",
-            "articles",
-            "-a",
-            f"file={ids_file}",
+            spider,
+            *arguments,
             "-s",
             f"TAZARCHIVE_BASE_URL={base_url}",
             "-s",
@@ -349,3 +352,29 @@ def test_control_characters_never_reach_a_dump(
     crawl(replica.base_url, archive, ids[:5])
     assert archive.dumps()
     assert_clean_and_on_host(archive, replica)
+
+
+def test_author_that_does_not_exist_fails_as_target_missing(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    archive = Archive(tmp_path / "archive")
+    run = crawl(replica.base_url, archive, [], "-a", "author=999999999", spider="author")
+    one_line_failure(run)
+    assert run.codes == ["target_missing"]
+    assert archive.dumps() == {}
+
+
+def test_dumps_folder_that_cannot_be_written_fails_then_a_rerun_completes(
+    replica: ReplicaServer, uninterrupted: Archive, ids: list[str], tmp_path: Path
+) -> None:
+    archive = Archive(tmp_path / "archive")
+    archive.root.mkdir(parents=True)
+    (archive.root / "dumps").write_text("a file where the dumps folder should be\n")
+    run = crawl(replica.base_url, archive, ids)
+    one_line_failure(run)
+    assert "store_errors" in run.codes
+    store_errors = next(r for r in run.report["verdict"]["reasons"] if r["code"] == "store_errors")
+    assert store_errors["count"] == N_ARTICLES
+    assert run.stderr.count("Traceback") <= 1  # not one per article
+    (archive.root / "dumps").unlink()
+    assert_rerun_completes(archive, uninterrupted, replica, ids)
