@@ -437,9 +437,9 @@ class RunReport:
             "finish_reason": reason,
             "counts": self.counts(stats),
             "tazarchive": {
-                key.removeprefix("tazarchive/"): value
+                key.removeprefix(keys.PREFIX): value
                 for key, value in sorted(stats.items())
-                if key.startswith("tazarchive/") and key != keys.FAILURE
+                if key.startswith(keys.PREFIX) and key != keys.FAILURE
             },
             "errors": self.errors(stats),
         }

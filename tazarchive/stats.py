@@ -7,6 +7,8 @@ key; a test checks that the two agree. One key, one meaning.
 
 from __future__ import annotations
 
+PREFIX = "tazarchive/"  # every key below starts with it
+
 # --- the run ------------------------------------------------------------------
 FAILURE = "tazarchive/failure"  # the first one-line reason a component failed the run
 EXPECTED_ARTICLES = "tazarchive/expected_articles"  # articles the spider expects (ETA)

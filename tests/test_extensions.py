@@ -42,13 +42,13 @@ def test_finished_run_without_failure_succeeds() -> None:
 
 
 def test_failure_stat_fails_the_run_with_its_line() -> None:
-    stats = {"finish_reason": "site_unreachable", "tazarchive/failure": "cannot reach x\n  y"}
+    stats = {"finish_reason": "site_unreachable", keys.FAILURE: "cannot reach x\n  y"}
     verdict = judge_run(stats)
     assert (verdict.exit_status, verdict.failure) == (1, "cannot reach x y")
 
 
 def test_failure_stat_fails_even_a_finished_run() -> None:
-    assert judge_run({"finish_reason": "finished", "tazarchive/failure": "robots"}).exit_status == 1
+    assert judge_run({"finish_reason": "finished", keys.FAILURE: "robots"}).exit_status == 1
 
 
 @pytest.mark.parametrize("reason", ["shutdown", "site_unreachable", "closespider_errorcount"])
@@ -200,10 +200,10 @@ def test_progress_line_counts_pages_rate_articles_and_errors() -> None:
     progress = progress_with(
         {
             "response_received_count": 30,
-            "tazarchive/articles/new": 20,
-            "tazarchive/articles/known": 5,
-            "tazarchive/articles/revised": 2,
-            "tazarchive/articles/rejected": 1,
+            keys.ARTICLES_NEW: 20,
+            keys.ARTICLES_KNOWN: 5,
+            keys.ARTICLES_REVISED: 2,
+            keys.ARTICLES_REJECTED: 1,
             "log_count/ERROR": 3,
         }
     )
@@ -222,9 +222,9 @@ def test_progress_rate_is_over_the_last_interval() -> None:
 def test_progress_shows_articles_done_and_eta_when_the_total_is_known() -> None:
     progress = progress_with(
         {
-            "tazarchive/expected_articles": 100,
-            "tazarchive/articles/new": 20,
-            "tazarchive/articles/known": 5,
+            keys.EXPECTED_ARTICLES: 100,
+            keys.ARTICLES_NEW: 20,
+            keys.ARTICLES_KNOWN: 5,
         }
     )
     # 25 articles in 50 s: the other 75 take 150 s.
@@ -248,10 +248,10 @@ def test_report_carries_counts_errors_and_verdict(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"TAZARCHIVE_PROGRESS_INTERVAL": 10})
     report = RunReport(tmp_path, crawler.stats, spider_args={"ids": "1,2"})
     stats = {
-        "tazarchive/articles/new": 4,
-        "tazarchive/articles/known": 1,
-        "tazarchive/expected_articles": 5,
-        "tazarchive/failure": "cannot reach it",
+        keys.ARTICLES_NEW: 4,
+        keys.ARTICLES_KNOWN: 1,
+        keys.EXPECTED_ARTICLES: 5,
+        keys.FAILURE: "cannot reach it",
         "downloader/response_count": 6,
         "downloader/response_status_count/200": 5,
         "downloader/response_status_count/503": 1,
@@ -572,7 +572,7 @@ def test_crawl_that_ended_is_judged_by_its_stats() -> None:
     crawler = get_crawler()
     crawler.stats.set_value("finish_reason", "finished")
     assert crawl_verdict(crawler, []).ok
-    crawler.stats.set_value("tazarchive/failure", "robots.txt forbids everything")
+    crawler.stats.set_value(keys.FAILURE, "robots.txt forbids everything")
     assert crawl_verdict(crawler, []).failure == "robots.txt forbids everything"
 
 
