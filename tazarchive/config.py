@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 from tazarchive import settings as defaults
 from tazarchive import urls
@@ -62,6 +63,11 @@ def _base_url(value: Any) -> str | None:
     return None
 
 
+def _gopher_url(value: Any) -> str | None:
+    parts = urlsplit(str(value))
+    return None if parts.scheme == "gopher" and parts.hostname else "expected a gopher:// URL"
+
+
 def _not_empty(value: Any) -> str | None:
     return None if str(value).strip() else "expected a folder, not an empty text"
 
@@ -107,6 +113,23 @@ SPECS: dict[str, Spec] = {
     ),
     "TAZARCHIVE_REFUSAL_STREAK": Spec(
         int, "final 403/429/5xx in a row that stop the run; 0: never", minimum=0
+    ),
+    # Issue 14 (h-gopher); specs here before their defaults reach settings.py.
+    "TAZARCHIVE_GOPHER_URL": Spec(str, "the gopher spider's and verify's start", check=_gopher_url),
+    "TAZARCHIVE_GOPHER_MAXSIZE": Spec(
+        int, "bytes per gopher answer (0: DOWNLOAD_MAXSIZE)", minimum=0
+    ),
+    "TAZARCHIVE_GOPHER_LASTLINE": Spec(bool, "a gopher menu must end with its '.' line"),
+    "TAZARCHIVE_GOPHER_SERVE_PORT": Spec(
+        int, "scrapy serve-gopher: port on 127.0.0.1", minimum=1, maximum=65535
+    ),
+    "TAZARCHIVE_VERIFY_SAMPLE": Spec(int, "scrapy verify: archived articles sampled", minimum=1),
+    "TAZARCHIVE_VERIFY_MIN_LINES": Spec(
+        float, "scrapy verify: ratio of lines that must agree", minimum=0, maximum=1
+    ),
+    # Issue 13.5 (h-reparse)
+    "TAZARCHIVE_REPARSE_WORKERS": Spec(
+        int, "extraction processes of scrapy reparse; 0: one per core", minimum=0
     ),
 }
 
