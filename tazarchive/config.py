@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 PREFIX = "TAZARCHIVE_"
+TEST_PREFIX = "TAZARCHIVE_TEST_"  # test hooks (tests/spiders_probe.py): not checked
 USAGE_ERROR = 2  # exit status of Scrapy's usage errors
 
 
@@ -201,7 +202,11 @@ def check_setting(settings: BaseSettings, name: str) -> str | None:
 
 def validate_settings(settings: BaseSettings) -> list[str]:
     """One line per ``TAZARCHIVE_*`` setting that cannot be used (empty: all fine)."""
-    names = sorted(name for name in settings if str(name).startswith(PREFIX))
+    names = sorted(
+        name
+        for name in settings
+        if str(name).startswith(PREFIX) and not str(name).startswith(TEST_PREFIX)
+    )
     return [problem for name in names if (problem := check_setting(settings, name))]
 
 

@@ -138,7 +138,8 @@ def judge_run(
         reasons.append(Reason(code, count, one_line(line)))
 
     if failure := stats.get(keys.FAILURE):
-        fail("failure", 1, str(failure))
+        # Named after how the component closed the run (site_unreachable, robots_forbidden, …).
+        fail(finish if finish and finish not in SUCCESS_REASONS else "failure", 1, str(failure))
 
     stored_errors = n(keys.ARTICLES_STORE_ERRORS) + n(keys.ITEM_ERRORS)
     feed_errors = sum(counts_under(stats, FEED_FAILED_PREFIX).values())

@@ -185,3 +185,7 @@ def test_crawl_with_an_unknown_spider_argument_exits_2_naming_it(tmp_path: Path)
     assert line.startswith("tazarchive: spider articles: unknown argument -a idz (takes: ")
     assert not output.exists()
     assert took < 15
+
+
+def test_test_hooks_are_not_taken_for_typos() -> None:
+    assert validate_settings(project_settings(TAZARCHIVE_TEST_URL_LOG="/tmp/x")) == []

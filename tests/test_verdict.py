@@ -158,3 +158,10 @@ def test_report_form_carries_every_reason_and_count() -> None:
             "line": "the site has no such page: 1 of the pages asked for answered 404",
         }
     ]
+
+
+def test_a_components_failure_line_is_named_after_how_it_closed_the_run() -> None:
+    line = "robots.txt of https://taz.de forbids crawling the site (user agent 'x')"
+    verdict = judge_run({"finish_reason": "robots_forbidden", keys.FAILURE: line})
+    assert [(r.code, r.line) for r in verdict.reasons] == [("robots_forbidden", line)]
+    assert judge_run({"finish_reason": "finished", keys.FAILURE: "x"}).reasons[0].code == "failure"
