@@ -188,7 +188,10 @@ def judge_run(
     lost_articles = n(keys.ARTICLES_LOST)
     lost = n(keys.REQUESTS_LOST)
     pages = n("downloader/response_count") + lost
-    if lost and lost > limits.lost * pages:
+    # A run stopped because the site is unreachable or refuses us loses pages as a
+    # consequence: that reason says it, the missing count says how much.
+    stopped = bool(failure) or bool(refused)
+    if lost and lost > limits.lost * pages and not stopped:
         fail(
             "lost",
             lost,

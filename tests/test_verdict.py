@@ -165,3 +165,15 @@ def test_a_components_failure_line_is_named_after_how_it_closed_the_run() -> Non
     verdict = judge_run({"finish_reason": "robots_forbidden", keys.FAILURE: line})
     assert [(r.code, r.line) for r in verdict.reasons] == [("robots_forbidden", line)]
     assert judge_run({"finish_reason": "finished", keys.FAILURE: "x"}).reasons[0].code == "failure"
+
+
+def test_pages_lost_because_the_run_was_stopped_are_not_a_second_reason() -> None:
+    lost = {keys.REQUESTS_LOST: 30, keys.ARTICLES_LOST: 30, keys.EXPECTED_ARTICLES: 100}
+    assert codes({"finish_reason": "site_refused", keys.SITE_REFUSED: 10, **lost}) == [
+        "site_refused"
+    ]
+    unreachable = {"finish_reason": "site_unreachable", keys.FAILURE: "cannot reach x", **lost}
+    verdict = judge_run(unreachable)
+    assert verdict.failure == (
+        "cannot reach x; 100 articles not archived: running the same command again fetches them"
+    )
