@@ -34,9 +34,8 @@ def test_replica_articles_extract_completely(served: tuple[object, str]) -> None
         assert article is not None, url
         assert article.id == article_id
         assert article.title and article.body
-        # Pages in the previous design carry no JSON-LD body to check against.
-        expected = "" if article.layout == "2024" else None
-        assert article.body_mismatch == expected, (url, article.layout, article.body_mismatch)
+        # Every design is checked now (JSON-LD, or the tazxslt checks): no mismatch.
+        assert article.body_mismatch == "", (url, article.layout, article.body_mismatch)
         assert article.published is not None and article.published.tzinfo is not None
         layouts.add(article.layout)
     assert layouts == {"2024", "2019"}

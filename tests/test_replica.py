@@ -498,8 +498,8 @@ def test_extractor_reads_replica_articles_as_the_truth_says(site: Site, layout: 
                 truth.picture.credit,
             ), context
             assert urlsplit(got.picture.url or "").path == urlsplit(truth.picture.url or "").path
-        # Only the current design carries the JSON-LD articleBody to check against.
-        assert got.body_mismatch == ("" if layout == "2024" else None), context
+        # Every design is checked (JSON-LD, or the tazxslt checks): no mismatch.
+        assert got.body_mismatch == "", context
 
 
 def test_extractor_reads_replica_listings_with_their_next_page(site: Site) -> None:

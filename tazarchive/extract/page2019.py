@@ -10,6 +10,7 @@ from tazarchive import urls
 from tazarchive.extract._html import (
     Element,
     classes,
+    clean,
     css,
     first,
     has_class,
@@ -22,11 +23,13 @@ from tazarchive.extract.base import (
     BlockSource,
     RawBlock,
     author_from_link,
+    furniture_in,
     ld_authors,
     parse_datetime,
     related_teaser,
     unique_authors,
 )
+from tazarchive.extract.checks import container_unclosed
 from tazarchive.items import Author, Picture, Related, Tag
 
 _SKIP_TAGS = frozenset(
@@ -69,7 +72,9 @@ class ArticlePage2019(ArticlePage):
     NOT_GENRE: ClassVar[frozenset[str]] = frozenset(
         {"odd", "even", "first", "last", "sect", "sect_article", "news", "subjective", "objective"}
     )
-    NOT_BODY_CLASSES: ClassVar[frozenset[str]] = frozenset({"intro", "caption"})
+    TEXT_CLASS = "article"  # p.article: a text paragraph
+    CONTAINER_MARKER = b'itemprop="articleBody"'  # on the article.sectbody start tag
+    DESCRIPTION = xpath("/html/head/meta[@name='description']/@content")
 
     def sections(self) -> dict[str, list[Element]]:
         """The page's div.sect_* boxes this design reads, by class, in one pass over the divs.
@@ -180,30 +185,37 @@ class ArticlePage2019(ArticlePage):
         source: BlockSource,
         topline: Element | None,
     ) -> None:
+        # Only what is known to be text: the container's own paragraphs,
+        # headings, lists and quotes. Everything in a div (racks, promotion
+        # and paywall boxes, ad slots) or a span (ad bins) is left out.
         for child in element:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP_TAGS or child is topline:
                 continue
-            if tag == "p":
-                if self.NOT_BODY_CLASSES.isdisjoint(classes(child)):
-                    blocks.append(
-                        RawBlock("paragraph", text_with_links(child, skip_tags=_SKIP_TAGS), source)
-                    )
+            if tag == "p" or tag == "blockquote":
+                if self._is_text_paragraph(child):
+                    content = text_with_links(child, skip_tags=_SKIP_TAGS)
+                    blocks.append(RawBlock("paragraph", content, source, child))
             elif tag in _HEADINGS:
-                blocks.append(
-                    RawBlock("subheading", text_with_links(child, skip_tags=_SKIP_TAGS), source)
-                )
+                content = text_with_links(child, skip_tags=_SKIP_TAGS)
+                blocks.append(RawBlock("subheading", content, source, child))
             elif tag in _LISTS:
                 for item in child:
                     if item.tag == "li":
-                        blocks.append(
-                            RawBlock(
-                                "paragraph", text_with_links(item, skip_tags=_SKIP_TAGS), source
-                            )
-                        )
-            elif tag in ("div", "blockquote", "section"):
-                self._collect(child, blocks, source, topline)
-            # Inline leftovers at this level (the picture link, ad spans) are not text.
+                        content = text_with_links(item, skip_tags=_SKIP_TAGS)
+                        blocks.append(RawBlock("paragraph", content, source, item))
+
+    def _is_text_paragraph(self, p: Element) -> bool:
+        """p.article (with or without first/odd/even/last), or a p without any class."""
+        names = classes(p)
+        return not names or self.TEXT_CLASS in names
+
+    # --- completeness (12.4): what these designs offer in place of JSON-LD ------
+    def check_body(self, blocks: list[RawBlock]) -> str | None:
+        return tazxslt_mismatch(self, blocks)
+
+    def container_unclosed(self, data: bytes) -> bool:
+        return container_unclosed(data, self.CONTAINER_MARKER, b"</article")
 
     def tags_from_page(self) -> list[Tag]:
         boxes = self.sections()[self.TAGS]
@@ -240,6 +252,39 @@ class ArticlePage2019(ArticlePage):
             [c for c in classes(parent) if c not in self.NOT_GENRE] if parent is not None else []
         )
         return names[-1] if names else None
+
+
+def tazxslt_mismatch(page: ArticlePage2019, blocks: list[RawBlock]) -> str:
+    """The tazxslt designs' completeness check: "" when the body looks whole and clean.
+
+    The meta description must agree with the teaser; the text paragraphs of
+    the article container (p.article, wherever they sit) must be exactly the
+    paragraphs kept; no kept block may carry a campaign link or a form.
+    """
+    descriptions = page.DESCRIPTION(page.root)
+    teaser = page.teaser()
+    if descriptions and teaser and not _agrees(clean(str(descriptions[0])), teaser):
+        return f"teaser differs from the meta description: {teaser[:40]!r}"
+    furniture = furniture_in(blocks)
+    if furniture:
+        return furniture
+    # The kept paragraphs must be exactly the container's non-empty p.article
+    # (compared as elements: no text is built twice).
+    kept = {b.element for b in blocks if b.element is not None and b.element.tag == "p"}
+    marked = [p for p in page.article.iter("p") if page.TEXT_CLASS in classes(p)]
+    missing = next((p for p in marked if p not in kept and text_of(p)), None)
+    if missing is not None:
+        return f"a text paragraph of the container is missing: {text_of(missing)[:40]!r}"
+    unmarked = next((b for b in blocks if b.element in kept and b.element not in marked), None)
+    if unmarked is not None and unmarked.content.text:
+        return f"a paragraph not marked as text was kept: {unmarked.content.text[:40]!r}"
+    return ""
+
+
+def _agrees(description: str, teaser: str) -> bool:
+    """A description may stop short of the teaser ("…") or go on (with the byline)."""
+    description, teaser = description.rstrip(" .…"), teaser.rstrip(" .…")
+    return teaser.startswith(description) or description.startswith(teaser)
 
 
 def _skip_author(element: Element) -> bool:
