@@ -177,11 +177,18 @@ def one_line_failure(run: Run) -> None:
 # --- capability probes for rows that depend on other branches ------------------------
 
 
-def _extract_rejects(fault: str) -> bool:
-    """Whether extraction (h-extract) rejects the replica's page of ``fault``."""
-    from tazarchive.extract import extract_article
+def _spider_rejects(fault: str) -> bool:
+    """Whether the spider's article callback rejects the replica's page of ``fault``.
+
+    That takes h-extract's checks and the spiders passing ``requested_id`` to them.
+    """
+    import asyncio
+
+    from scrapy.http import HtmlResponse, Request
+
     from tazarchive.extract.errors import PageRejected
     from tazarchive.replica import respond
+    from tazarchive.spiders.articles import ArticlesSpider
 
     site = Site(N_ARTICLES, faults=Faults(**{fault: 1.0}))
     article_id = site.id_of(3)
@@ -192,13 +199,23 @@ def _extract_rejects(fault: str) -> bool:
             body = decoder.decompress(body)
         except zlib.error:
             body = b""
+    url = f"https://taz.de/!{article_id}/"
+    response = HtmlResponse(
+        url,
+        body=body,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        request=Request(url, meta={"taz_article_id": article_id}),
+    )
+    spider = ArticlesSpider(ids=article_id)
+
+    async def parse() -> None:
+        async for _ in spider.parse_article(response):
+            pass
+
     try:
-        text = body.decode("utf-8", "replace")
-        extract_article(text, f"https://taz.de/!{article_id}/", requested_id=article_id)
+        asyncio.run(parse())
     except PageRejected:
         return True
-    except TypeError:  # requested_id not there yet
-        return False
     return False
 
 
@@ -302,7 +319,11 @@ REJECTION_ROWS = [
             fault,
             code,
             marks=[
-                needs(lambda f=fault: _extract_rejects(f), f"h-extract rejecting {fault} pages"),
+                needs(
+                    lambda f=fault: _spider_rejects(f),
+                    f"the article callback rejecting {fault} pages (h-extract's checks,"
+                    " spiders passing requested_id)",
+                ),
                 needs(_archive_rejects_middleware, "h-archive's rejects middleware"),
             ],
         )
@@ -333,16 +354,19 @@ def test_pages_that_must_not_be_stored_are_rejected_and_fail_then_a_rerun_comple
 def _extract_drops_control_chars() -> bool:
     from tazarchive.dump import render
     from tazarchive.extract import extract_article
+    from tazarchive.pipelines import normalise
     from tazarchive.replica import respond
 
     site = Site(N_ARTICLES, faults=Faults(control_chars=1.0))
     article_id = site.id_of(3)
     page = respond(site, f"/!{article_id}/").body.decode("utf-8")
     article = extract_article(page, f"https://taz.de/!{article_id}/")
-    return article is not None and not any(mark in render(article) for mark in GARBLE)
+    if article is None:
+        return False
+    return not any(mark in render(normalise(article)) for mark in GARBLE)
 
 
-@needs(_extract_drops_control_chars, "h-extract dropping control characters")
+@needs(_extract_drops_control_chars, "extraction + normalisation dropping control characters")
 def test_control_characters_never_reach_a_dump(
     replica: ReplicaServer, ids: list[str], tmp_path: Path
 ) -> None:
