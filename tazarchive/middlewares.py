@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from time import monotonic
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import exceptions, signals
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
@@ -213,6 +215,31 @@ class RetryAfterMiddleware(RetryMiddleware):
         if slot.latercall is not None:
             slot.latercall.cancel()
         slot.latercall = call_later(seconds, downloader._latercall, slot)
+
+
+class DecompressionGuardMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression; a body that cannot be decompressed is a lost page.
+
+    Scrapy raises the decoder's error from its ``process_response``, which
+    no other middleware sees: it is logged with a traceback and counted
+    nowhere. Here it is one warning, ``tazarchive/requests/lost`` (and
+    ``…/articles/lost``), and the request is dropped; the next run fetches it
+    again. Replaces ``scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware``.
+    """
+
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except (OSError, EOFError, zlib.error, ValueError) as error:
+            if self.stats is not None:
+                self.stats.inc_value(keys.REQUESTS_LOST)
+                if request.meta.get(ARTICLE_ID_META):
+                    self.stats.inc_value(keys.ARTICLES_LOST)
+            line = f"cannot decompress {response.url}: {type(error).__name__}: {error}"
+            logger.warning("%s", " ".join(line.split()))
+            raise IgnoreRequest(line) from None
 
 
 # Scrapy >= 2.17 download handlers raise Scrapy's own exceptions; Twisted's

@@ -42,6 +42,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     # off-site request, redirect target included, is dropped before robots.txt
     # of its host is fetched.
     "tazarchive.middlewares.SiteBoundaryMiddleware": 40,
+    # Scrapy's decompression, counting a body it cannot decompress as lost (no traceback).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "tazarchive.middlewares.DecompressionGuardMiddleware": 590,
     # Between RedirectMiddleware (600) and Cookies (700): sees a 3xx before it is followed.
     "tazarchive.middlewares.RedirectGuardMiddleware": 650,
     # After RobotsTxtMiddleware (100), so robots.txt is parsed when it runs.

@@ -24,6 +24,7 @@ from scrapy.utils.test import get_crawler
 from tazarchive import stats as keys
 from tazarchive.middlewares import (
     CrawlDelayMiddleware,
+    DecompressionGuardMiddleware,
     RedirectGuardMiddleware,
     RetryAfterMiddleware,
     SiteBoundaryMiddleware,
@@ -372,3 +373,23 @@ def test_a_redirect_to_another_host_never_reaches_it_nor_its_robots_txt(tmp_path
     assert [r["code"] for r in report["verdict"]["reasons"]] == ["lost"]
     assert done.stderr.splitlines()[-1] == "tazarchive: " + report["failure"]
     assert not list(tmp_path.glob("dumps/**/*.txt"))
+
+
+def test_a_body_that_cannot_be_decompressed_is_one_lost_page_without_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import gzip
+
+    crawler = boundary_crawler()
+    mw = DecompressionGuardMiddleware.from_crawler(crawler)
+    request = Request(f"{BASE}/!1/", meta={"taz_article_id": "1"})
+    whole = gzip.compress(b"<html><body>text</body></html>" * 50)
+    good = Response(request.url, body=whole, headers={"Content-Encoding": "gzip"})
+    assert b"text" in mw.process_response(request, good).body
+    damaged = whole[:20] + bytes(b ^ 0xFF for b in whole[20:40]) + whole[40:]
+    bad = Response(request.url, body=damaged, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(IgnoreRequest, match="cannot decompress"):
+        mw.process_response(request, bad)
+    assert crawler.stats.get_value(keys.ARTICLES_LOST) == 1
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert caplog.records[0].exc_info is None

@@ -239,7 +239,12 @@ class TazBaseSpider(Spider):
             self.target_missing(response)
             return
         # PageRejected propagates: the archive's spider middleware counts it.
-        article = extract_article(response.text, response.url, fetched=datetime.now(UTC))
+        article = extract_article(
+            response.text,
+            response.url,
+            fetched=datetime.now(UTC),
+            requested_id=response.meta.get(ARTICLE_ID_META),
+        )
         if article is None:  # until extraction knows the requested id (contract 3)
             self._inc_stat(stats.EXTRACT_NOT_ARTICLE)
             self.logger.warning("Not an article: %s", response.url)
