@@ -1,7 +1,7 @@
 """Runs a person can follow: the archive lock, the progress line, the run report.
 
-Plus :func:`judge_run`, the one rule that says whether a finished run failed;
-the ``crawl`` command (exit status) and :class:`RunReport` both use it.
+Whether a run failed is decided in :mod:`tazarchive.verdict`; the report and
+the ``crawl`` command's exit status both ask it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from time import monotonic
@@ -23,8 +22,16 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.asyncio import create_looping_call
 
+from tazarchive import stats as keys
 from tazarchive.archive import write_atomic
 from tazarchive.pipelines import output_dir
+from tazarchive.verdict import (
+    FEED_FAILED_PREFIX,
+    RunVerdict,
+    Thresholds,
+    counts_under,
+    judge_run,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -35,85 +42,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FAILURE = "tazarchive/failure"
-EXPECTED = "tazarchive/expected_articles"
-ARTICLE_COUNTS = ("new", "known", "revised", "rejected")
-
-# Finish reasons of a run that did what it was asked: the end of the crawl, or
-# a limit the user set (CLOSESPIDER_ITEMCOUNT/PAGECOUNT/TIMEOUT).
-SUCCESS_REASONS = frozenset(
-    {"finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout"}
-)
-_REASON_LINES = {
-    "shutdown": "run was stopped before it finished (shutdown); "
-    "with -s JOBDIR=… the same command resumes it",
-    "cancelled": "run was cancelled before it finished",
-    "closespider_errorcount": "run stopped after too many errors (CLOSESPIDER_ERRORCOUNT)",
-    "closespider_timeout_no_item": "run stopped: no item for CLOSESPIDER_TIMEOUT_NO_ITEM seconds",
+ARTICLE_COUNTS = {
+    "new": keys.ARTICLES_NEW,
+    "known": keys.ARTICLES_KNOWN,
+    "revised": keys.ARTICLES_REVISED,
+    "rejected": keys.ARTICLES_REJECTED,
 }
-
-
-# --- the verdict --------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RunVerdict:
-    """Whether a run failed, and the one line that says why (empty when it did not)."""
-
-    finish_reason: str
-    failure: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.failure
-
-    @property
-    def exit_status(self) -> int:
-        return 0 if self.ok else 1
-
-
-def judge_run(stats: Mapping[str, Any], finish_reason: str | None = None) -> RunVerdict:
-    """The verdict on a finished run from its stats.
-
-    A run failed when a component set ``tazarchive/failure`` (its line is the
-    reason), when it ended for a reason other than :data:`SUCCESS_REASONS`,
-    when every download failed (no response at all, but download errors), or
-    when every response was an HTTP error (4xx/5xx).
-    Logged errors alone (a spider exception, one page that stayed 503) do not
-    fail a run: the report counts them.
-    """
-    reason = str(finish_reason or stats.get("finish_reason") or "")
-    failure = stats.get(FAILURE)
-    if failure:
-        return RunVerdict(reason, one_line(str(failure)))
-    if not reason:
-        return RunVerdict(reason, "run did not finish (no finish reason)")
-    if reason not in SUCCESS_REASONS:
-        return RunVerdict(reason, _REASON_LINES.get(reason, f"run ended early: {reason}"))
-    download_errors = int(stats.get("downloader/exception_count", 0))
-    if download_errors and not stats.get("downloader/response_count", 0):
-        kinds = _counts_under(stats, "downloader/exception_type_count/")
-        worst = max(kinds, key=kinds.__getitem__) if kinds else "unknown error"
-        return RunVerdict(
-            reason,
-            f"no response from the site: {download_errors} download errors "
-            f"({worst.rpartition('.')[2]})",
-        )
-    statuses = _counts_under(stats, "downloader/response_status_count/")
-    if statuses and all(not status.isdigit() or int(status) >= 400 for status in statuses):
-        by_count = sorted(statuses.items(), key=lambda item: (-item[1], item[0]))
-        shown = ", ".join(f"status {status}: {n}" for status, n in by_count)
-        return RunVerdict(reason, f"every response was an HTTP error ({shown})")
-    return RunVerdict(reason)
-
-
-def one_line(text: str) -> str:
-    """``text`` as one line: its whitespace runs (newlines too) become single spaces."""
-    return " ".join(text.split())
-
-
-def _counts_under(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
-    return {key[len(prefix) :]: int(v) for key, v in stats.items() if key.startswith(prefix)}
 
 
 # --- the lock -----------------------------------------------------------------
@@ -197,7 +131,7 @@ class ArchiveLock:
         try:
             extension.acquire()
         except ArchiveBusy as busy:
-            crawler.stats.set_value(FAILURE, str(busy))
+            crawler.stats.set_value(keys.FAILURE, str(busy))
             raise
         crawler.signals.connect(extension.release, signal=signals.engine_stopped)
         return extension
@@ -225,13 +159,16 @@ def _duration(seconds: float) -> str:
 
 
 class Progress:
-    """Logs one line every TAZARCHIVE_PROGRESS_INTERVAL seconds (0 turns it off)::
+    """The run's one progress line, in place of Scrapy's LogStats (disabled in settings)::
 
         progress: 120 pages (360/min), 80 new, 30 known, 2 revised, 1 rejected,
         0 errors; 113/400 articles, ETA 2m10s
 
-    Pages are responses received, errors are logged errors; the articles part
-    shows where the spider knows the total (stats tazarchive/expected_articles).
+    Every TAZARCHIVE_PROGRESS_INTERVAL seconds (0 turns it off) and once at
+    the end. Pages are responses received, or WARC records read in
+    ``reparse``; errors are logged errors; the articles part shows where the
+    spider knows the total (stats tazarchive/expected_articles). At the end it
+    sets LogStats' ``responses_per_minute`` and ``items_per_minute`` stats.
     """
 
     def __init__(self, stats: StatsCollector, interval: float) -> None:
@@ -259,32 +196,50 @@ class Progress:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
+        self.finish(monotonic())
+
+    def finish(self, now: float) -> None:
+        """The last line, and LogStats' per-minute stats over the whole run."""
+        logger.info("progress at the end: %s", self.line(now, since_start=True))
+        minutes = (now - self._started) / 60
+        if minutes > 0:
+            items = int(self.stats.get_value("item_scraped_count", 0) or 0)
+            self.stats.set_value("responses_per_minute", round(self.pages() / minutes, 1))
+            self.stats.set_value("items_per_minute", round(items / minutes, 1))
 
     def reset(self, now: float) -> None:
         """Count rates and the ETA from ``now`` (monotonic seconds) on."""
         self._started = now
-        self._last = (now, int(self.stats.get_value("response_received_count", 0)))
+        self._last = (now, self.pages())
+
+    def pages(self) -> int:
+        get = self.stats.get_value
+        return int(get("response_received_count", 0) or 0) + int(
+            get(keys.REPARSE_RESPONSES, 0) or 0
+        )
 
     def log(self) -> None:
         logger.info("progress: %s", self.line(monotonic()))
 
-    def line(self, now: float) -> str:
+    def line(self, now: float, *, since_start: bool = False) -> str:
         """The progress line for the stats as they are at ``now`` (monotonic seconds)."""
         get = self.stats.get_value
-        pages = int(get("response_received_count", 0))
-        last_time, last_pages = self._last
+        pages = self.pages()
+        last_time, last_pages = (self._started, 0) if since_start else self._last
         self._last = (now, pages)
         span = now - last_time
         rate = (pages - last_pages) * 60 / span if span > 0 else 0.0
-        counts = {name: int(get(f"tazarchive/articles/{name}", 0)) for name in ARTICLE_COUNTS}
+        counts = {name: int(get(key, 0) or 0) for name, key in ARTICLE_COUNTS.items()}
         text = (
             f"{pages} pages ({rate:.0f}/min), "
             + ", ".join(f"{n} {name}" for name, n in counts.items())
-            + f", {int(get('log_count/ERROR', 0))} errors"
+            + f", {int(get('log_count/ERROR', 0) or 0)} errors"
         )
-        expected = int(get(EXPECTED, 0) or 0)
+        expected = int(get(keys.EXPECTED_ARTICLES, 0) or 0)
         if expected:
-            done = sum(counts.values()) + int(get("tazarchive/extract/not_article", 0))
+            done = sum(counts.values()) + sum(
+                int(get(key, 0) or 0) for key in (keys.EXTRACT_NOT_ARTICLE, keys.ARTICLES_LOST)
+            )
             text += f"; {done}/{expected} articles"
             elapsed = now - self._started
             if 0 < done < expected and elapsed > 0:
@@ -292,7 +247,33 @@ class Progress:
         return text
 
 
+# --- failures nobody else counts ------------------------------------------------
+
+
+class ItemErrors:
+    """Counts items a pipeline raised on (``item_error``), for the verdict.
+
+    Stats: tazarchive/articles/item_errors.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        extension = cls(crawler.stats)
+        crawler.signals.connect(extension.item_error, signal=signals.item_error)
+        return extension
+
+    def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
+        self.stats.inc_value(keys.ITEM_ERRORS)
+
+
 # --- the run report -----------------------------------------------------------
+
+# Bytes kept for the report from the run's start, so that it can be written at
+# the end even when the disk has filled up meanwhile (JSON ignores the padding).
+REPORT_RESERVE = 256 * 1024
 
 
 def _jsonable(value: Any) -> Any:
@@ -305,17 +286,25 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _dumps(report: Mapping[str, Any]) -> bytes:
+    return (json.dumps(report, ensure_ascii=False, indent=2, default=_jsonable) + "\n").encode()
+
+
 class RunReport:
-    """Writes ``<TAZARCHIVE_OUTPUT_DIR>/runs/<spider>-<start>.json`` when the spider closes.
+    """Keeps ``<TAZARCHIVE_OUTPUT_DIR>/runs/<spider>-<start>.json`` for the run.
 
-    Fields: spider, args (``-a``), settings (those given on the command line),
-    archive (the TAZARCHIVE_* values), pid, start, end, duration_seconds,
-    finish_reason, exit_status, failure, counts, tazarchive (every
-    ``tazarchive/…`` stat), errors (by kind). Written atomically (temp +
-    rename), so a report file is always complete JSON.
+    Written when the spider opens (``verdict``: not finished; padded to
+    :data:`REPORT_RESERVE` bytes) and again when it closes, so a killed run
+    leaves a report saying so, and a full disk still gets the final one (it
+    is then written over the reserved bytes). Fields: spider, args (``-a``),
+    settings (those given on the command line), archive (the TAZARCHIVE_*
+    values), pid, start, end, duration_seconds, finish_reason, exit_status,
+    failure, verdict (every reason with its count; see
+    :mod:`tazarchive.verdict`), counts, tazarchive (every ``tazarchive/…``
+    stat), errors (by kind).
 
-    Settings: TAZARCHIVE_RUN_REPORT_ENABLED, TAZARCHIVE_OUTPUT_DIR, TAZARCHIVE_SPIDER_ARGS.
-    Stats: tazarchive/run_report (the path written).
+    Settings: TAZARCHIVE_RUN_REPORT_ENABLED, TAZARCHIVE_OUTPUT_DIR, TAZARCHIVE_SPIDER_ARGS,
+    the verdict's thresholds. Stats: tazarchive/run_report (the path written).
     """
 
     def __init__(
@@ -326,15 +315,19 @@ class RunReport:
         settings: Mapping[str, Any] | None = None,
         spider_args: Mapping[str, Any] | None = None,
         archive: Mapping[str, Any] | None = None,
+        thresholds: Thresholds | None = None,
     ) -> None:
         self.runs_dir = runs_dir
         self.stats = stats
         self.settings = dict(settings or {})
         self.spider_args = dict(spider_args or {})
         self.archive = dict(archive or {})
+        self.thresholds = thresholds or Thresholds()
         self.start = datetime.now(UTC)
         self._started = monotonic()
         self.path: Path | None = None
+        self.spider = ""
+        self.last: dict[str, Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -358,6 +351,7 @@ class RunReport:
             settings=given,
             spider_args=settings.getdict("TAZARCHIVE_SPIDER_ARGS"),
             archive=archive,
+            thresholds=Thresholds.from_settings(settings),
         )
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -366,21 +360,72 @@ class RunReport:
     def spider_opened(self, spider: Spider) -> None:
         self.start = datetime.now(UTC)
         self._started = monotonic()
+        self.spider = spider.name
+        self.path = self._free_path(spider.name)
+        first = self.report(spider.name, "", {}, self.start)
+        first["verdict"] = {
+            "ok": False,
+            "exit_status": None,
+            "failure": "run has not finished (still running, or killed)",
+        }
+        first.update(exit_status=None, failure=first["verdict"]["failure"], end=None)
+        text = _dumps(first)
+        try:
+            write_atomic(self.path, text + b" " * max(0, REPORT_RESERVE - len(text) - 1) + b"\n")
+        except OSError as error:
+            logger.error("cannot write the run report %s: %s", self.path, error)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        stats = self.stats.get_stats()
-        report = self.report(spider.name, reason, stats, datetime.now(UTC))
-        self.path = self._free_path(spider.name)
-        text = json.dumps(report, ensure_ascii=False, indent=2, default=_jsonable) + "\n"
-        write_atomic(self.path, text.encode("utf-8"))
-        self.stats.set_value("tazarchive/run_report", str(self.path))
+        if self.path is None:  # opened without the signal (a test building it by hand)
+            self.spider = spider.name
+            self.path = self._free_path(spider.name)
+        self.write(self.report(spider.name, reason, self.stats.get_stats(), datetime.now(UTC)))
+
+    def rewrite(self, verdict: RunVerdict) -> None:
+        """Write the report again with ``verdict``: the final one, after the crawl ended."""
+        if self.last is None or self.last.get("verdict") == verdict.as_report():
+            return
+        self.write(self.with_verdict(self.last, verdict))
+
+    def write(self, report: dict[str, Any]) -> None:
+        assert self.path is not None
+        self.last = report
+        text = _dumps(report)
+        try:
+            write_atomic(self.path, text)
+        except OSError as error:
+            # No room for a temp file: over the bytes reserved at the start.
+            if not self._write_reserved(report):
+                logger.error("cannot write the run report %s: %s", self.path, error)
+                return
+        self.stats.set_value(keys.RUN_REPORT, str(self.path))
         logger.info("run report: %s", self.path)
+
+    def _write_reserved(self, report: dict[str, Any]) -> bool:
+        assert self.path is not None
+        text = _dumps(report)
+        if len(text) > REPORT_RESERVE:  # the essentials only
+            text = _dumps({key: report[key] for key in report if key not in _BULKY})
+        try:
+            fd = os.open(self.path, os.O_WRONLY)
+        except OSError:
+            return False
+        try:
+            if os.fstat(fd).st_size < len(text):
+                return False
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
+            os.fsync(fd)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return True
 
     def report(
         self, spider: str, reason: str, stats: Mapping[str, Any], end: datetime
     ) -> dict[str, Any]:
-        verdict = judge_run(stats, reason)
-        return {
+        report = {
             "spider": spider,
             "args": self.spider_args,
             "settings": self.settings,
@@ -390,26 +435,35 @@ class RunReport:
             "end": end.isoformat(),
             "duration_seconds": round(monotonic() - self._started, 3),
             "finish_reason": reason,
-            "exit_status": verdict.exit_status,
-            "failure": verdict.failure or None,
             "counts": self.counts(stats),
             "tazarchive": {
-                key.removeprefix("tazarchive/"): value
+                key.removeprefix(keys.PREFIX): value
                 for key, value in sorted(stats.items())
-                if key.startswith("tazarchive/") and key != FAILURE
+                if key.startswith(keys.PREFIX) and key != keys.FAILURE
             },
             "errors": self.errors(stats),
+        }
+        return self.with_verdict(report, judge_run(stats, reason, self.thresholds))
+
+    @staticmethod
+    def with_verdict(report: dict[str, Any], verdict: RunVerdict) -> dict[str, Any]:
+        return {
+            **report,
+            "exit_status": verdict.exit_status,
+            "failure": verdict.failure or None,
+            "verdict": verdict.as_report(),
         }
 
     @staticmethod
     def counts(stats: Mapping[str, Any]) -> dict[str, int | None]:
         counts: dict[str, int | None] = {
-            name: int(stats.get(f"tazarchive/articles/{name}", 0)) for name in ARTICLE_COUNTS
+            name: int(stats.get(key, 0)) for name, key in ARTICLE_COUNTS.items()
         }
         counts.update(
-            expected=stats.get(EXPECTED),
-            not_article=int(stats.get("tazarchive/extract/not_article", 0)),
-            body_mismatch=int(stats.get("tazarchive/extract/body_mismatch", 0)),
+            expected=stats.get(keys.EXPECTED_ARTICLES),
+            lost=int(stats.get(keys.ARTICLES_LOST, 0)),
+            not_article=int(stats.get(keys.EXTRACT_NOT_ARTICLE, 0)),
+            body_mismatch=int(stats.get(keys.EXTRACT_BODY_MISMATCH, 0)),
             requests=int(stats.get("downloader/request_count", 0)),
             responses=int(stats.get("downloader/response_count", 0)),
             items_scraped=int(stats.get("item_scraped_count", 0)),
@@ -421,17 +475,18 @@ class RunReport:
     def errors(stats: Mapping[str, Any]) -> dict[str, Any]:
         http = {
             status: n
-            for status, n in _counts_under(stats, "downloader/response_status_count/").items()
+            for status, n in counts_under(stats, "downloader/response_status_count/").items()
             if re.fullmatch(r"[45]\d\d", status)
         }
         return {
             "logged_errors": int(stats.get("log_count/ERROR", 0)),
             "logged_warnings": int(stats.get("log_count/WARNING", 0)),
-            "download": _counts_under(stats, "downloader/exception_type_count/"),
+            "download": counts_under(stats, "downloader/exception_type_count/"),
             "http": http,
             "retries_exhausted": int(stats.get("retry/max_reached", 0)),
-            "spider": _counts_under(stats, "spider_exceptions/"),
-            "dropped": _counts_under(stats, "item_dropped_reasons_count/"),
+            "spider": counts_under(stats, "spider_exceptions/"),
+            "dropped": counts_under(stats, "item_dropped_reasons_count/"),
+            "feeds": counts_under(stats, FEED_FAILED_PREFIX),
         }
 
     def _free_path(self, spider: str) -> Path:
@@ -444,14 +499,14 @@ class RunReport:
         return path
 
 
+_BULKY = frozenset({"archive", "settings", "tazarchive"})
+
 __all__ = [
     "ArchiveBusy",
     "ArchiveLock",
+    "ItemErrors",
     "LockFile",
     "Progress",
     "RunReport",
-    "RunVerdict",
-    "judge_run",
     "lock_archive",
-    "one_line",
 ]

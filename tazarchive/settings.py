@@ -38,6 +38,15 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "tazarchive.middlewares.RetryAfterMiddleware": 550,
     # Below retries: a connection failure counts only once retries gave up.
     "tazarchive.middlewares.SiteFailureMiddleware": 540,
+    # Before Scrapy's OffsiteMiddleware (50) and RobotsTxtMiddleware (100): an
+    # off-site request, redirect target included, is dropped before robots.txt
+    # of its host is fetched.
+    "tazarchive.middlewares.SiteBoundaryMiddleware": 40,
+    # Scrapy's decompression, counting a body it cannot decompress as lost (no traceback).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "tazarchive.middlewares.DecompressionGuardMiddleware": 590,
+    # Between RedirectMiddleware (600) and Cookies (700): sees a 3xx before it is followed.
+    "tazarchive.middlewares.RedirectGuardMiddleware": 650,
     # After RobotsTxtMiddleware (100), so robots.txt is parsed when it runs.
     "tazarchive.middlewares.CrawlDelayMiddleware": 110,
 }
@@ -56,10 +65,13 @@ SPIDER_MIDDLEWARES: dict[str, int] = {
     # any other middleware sees it as an error.
     "tazarchive.archive.rejects.RejectedPagesMiddleware": 990,
 }
-EXTENSIONS: dict[str, int] = {
+EXTENSIONS: dict[str, int | None] = {
     # First of all: a second run on a busy archive stops before anything opens a file.
     "tazarchive.extensions.ArchiveLock": -1000,
+    # One progress line: ours replaces Scrapy's LogStats.
+    "scrapy.extensions.logstats.LogStats": None,
     "tazarchive.extensions.Progress": 500,
+    "tazarchive.extensions.ItemErrors": 500,
     "tazarchive.extensions.RunReport": 1000,
 }
 FEED_EXPORTERS: dict[str, str] = {
@@ -142,3 +154,10 @@ TAZARCHIVE_VERIFY_MIN_LINES = 0.99  # scrapy verify exits 1 when fewer lines tha
 
 # Reparse (issue 13.5)
 TAZARCHIVE_REPARSE_WORKERS = 0  # extraction processes of `scrapy reparse`; 0: one per core
+
+# Run verdict (issue 10): see docs/verdicts.md
+TAZARCHIVE_MAX_LOST_RATIO = 0.01  # pages lost after retries, of all pages: above it, fail
+TAZARCHIVE_MAX_REJECTED_RATIO = 0.01  # article pages rejected (garbled, cut, …): above it, fail
+TAZARCHIVE_MAX_UNKNOWN_DESIGN_RATIO = 0.02  # article pages of no known design: above it, fail
+TAZARCHIVE_MAX_BODY_MISMATCH_RATIO = 0.02  # article pages losing JSON-LD body text: above it, fail
+TAZARCHIVE_REFUSAL_STREAK = 10  # final 403/429/5xx responses in a row that stop the run; 0: never

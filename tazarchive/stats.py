@@ -7,6 +7,8 @@ key; a test checks that the two agree. One key, one meaning.
 
 from __future__ import annotations
 
+PREFIX = "tazarchive/"  # every key below starts with it
+
 # --- the run ------------------------------------------------------------------
 FAILURE = "tazarchive/failure"  # the first one-line reason a component failed the run
 EXPECTED_ARTICLES = "tazarchive/expected_articles"  # articles the spider expects (ETA)
@@ -74,4 +76,10 @@ REPARSE_RESPONSES = "tazarchive/reparse/responses"
 REPARSE_PAGES = "tazarchive/reparse/pages"
 REPARSE_SKIPPED = "tazarchive/reparse/skipped"
 REPARSE_UNREADABLE = "tazarchive/reparse/unreadable"
+
+# --- added by the trust work (issue 10) ---------------------------------------------
+ARTICLES_LOST = "tazarchive/articles/lost"  # article requests without a page after retries
+REQUESTS_LOST = "tazarchive/requests/lost"  # any request without a page after retries
+ITEM_ERRORS = "tazarchive/articles/item_errors"  # a pipeline raised (item_error signal)
+SITE_REFUSED = "tazarchive/site/refused"  # final 403/429/5xx in the streak that stopped the run
 REPARSE_DAMAGED = "tazarchive/reparse/damaged"  # WARC records skipped as damaged

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 DEFAULT_BASE_URL = "https://taz.de"
 
@@ -135,3 +136,85 @@ def with_page(url: str, page: int) -> str:
     query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("search_page="))
     query = f"{query}&search_page={page}" if query else f"search_page={page}"
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def search_page(url: str) -> int | None:
+    """The ``search_page`` number of a listing URL; None when it has none (the first page)."""
+    query = urlsplit(url).query
+    if "search_page=" not in query:
+        return None
+    value = dict(parse_qsl(query)).get("search_page", "")
+    return int(value) if value.isdigit() else None
+
+
+def listing_key(url: str) -> tuple[PageKind, str] | None:
+    """Which paginated listing (author, tag, section) a URL is a page of, or None."""
+    obj = classify(url)
+    if obj is None or obj.channel or obj.kind not in ("author", "tag", "section"):
+        return None
+    return obj.kind, obj.id
+
+
+def listing_url(href: str, page_url: str, base_url: str) -> str | None:
+    """The one URL fetched for an author/tag/section listing page, or None.
+
+    Authors and tags lose their slug (``/!a144060/``); all keep only the
+    ``search_page`` of the query, so variants of one page are one request.
+    """
+    url = on_site(href, page_url, base_url)
+    key = listing_key(url) if url is not None else None
+    if url is None or key is None:
+        return None
+    kind, id_ = key
+    if kind == "author":
+        first = author_url(base_url, id_)
+    elif kind == "tag":
+        first = tag_url(base_url, id_)
+    else:
+        parts = urlsplit(url)
+        first = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    page = search_page(url)
+    return with_page(first, page) if page is not None else first
+
+
+@dataclass(slots=True)
+class PageLinks:
+    """What a page links to by taz's URL patterns, each once, in page order."""
+
+    articles: list[str] = field(default_factory=list)  # article ids
+    listings: list[str] = field(default_factory=list)  # canonical listing URLs (listing_url)
+
+
+def page_links(hrefs: Iterable[str], page_url: str, base_url: str) -> PageLinks:
+    """Article ids and listing URLs among a page's links, on the configured site only.
+
+    Markup plays no part: every href is classified by its last path segment
+    (cached, so the navigation every page repeats costs one lookup), and only
+    the few that are taz objects are resolved against the page. A bare
+    ``?search_page=N`` is resolved first: it is the page's own pagination.
+    """
+    found = PageLinks()
+    seen: set[str] = set()
+    for href in hrefs:
+        obj = classify(href)
+        if obj is None:
+            if "search_page=" not in href:
+                continue
+            href = urljoin(page_url, href)
+            obj = classify(href)
+            if obj is None:
+                continue
+        if obj.channel:
+            continue
+        if obj.kind == "article":
+            # A path on this host ("/Slug/!123/") is on the site; resolve only others.
+            local = href[:1] == "/" and href[1:2] != "/"
+            if obj.id not in seen and (local or on_site(href, page_url, base_url) is not None):
+                seen.add(obj.id)
+                found.articles.append(obj.id)
+        elif obj.kind != "other":
+            url = listing_url(href, page_url, base_url)
+            if url is not None and url not in seen:
+                seen.add(url)
+                found.listings.append(url)
+    return found

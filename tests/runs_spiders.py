@@ -14,6 +14,7 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from tazarchive import stats
 from tazarchive.items import Article, Author, Block, Link, LinkSpan
 
 BERLIN_SUMMER = timezone(timedelta(hours=2))
@@ -56,11 +57,11 @@ class RunsArticlesSpider(scrapy.Spider):
         self.delay = float(delay)
 
     async def start(self) -> AsyncIterator[Any]:
-        self.crawler.stats.set_value("tazarchive/expected_articles", self.n)
+        self.crawler.stats.set_value(stats.EXPECTED_ARTICLES, self.n)
         for number in range(1, self.n + 1):
             if self.delay:
                 await asyncio.sleep(self.delay)
-            self.crawler.stats.inc_value("tazarchive/articles/new")
+            self.crawler.stats.inc_value(stats.ARTICLES_NEW)
             yield invented_article(number)
 
 
@@ -74,6 +75,6 @@ class RunsFailingSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Any:
         self.crawler.stats.set_value(
-            "tazarchive/failure", "cannot reach http://127.0.0.1:9: connection refused"
+            stats.FAILURE, "cannot reach http://127.0.0.1:9: connection refused"
         )
         raise CloseSpider("site_unreachable")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -16,17 +17,19 @@ from typing import Any
 import pytest
 from scrapy.utils.test import get_crawler
 
+from tazarchive import stats as keys
 from tazarchive.commands.crawl import crawl_verdict
 from tazarchive.dump import render
 from tazarchive.extensions import (
+    REPORT_RESERVE,
     ArchiveBusy,
     ArchiveLock,
     LockFile,
     Progress,
     RunReport,
-    judge_run,
 )
 from tazarchive.items import article_from_dict
+from tazarchive.verdict import judge_run
 from tests.conftest import REPO
 from tests.runs_spiders import invented_article
 
@@ -39,13 +42,13 @@ def test_finished_run_without_failure_succeeds() -> None:
 
 
 def test_failure_stat_fails_the_run_with_its_line() -> None:
-    stats = {"finish_reason": "site_unreachable", "tazarchive/failure": "cannot reach x\n  y"}
+    stats = {"finish_reason": "site_unreachable", keys.FAILURE: "cannot reach x\n  y"}
     verdict = judge_run(stats)
     assert (verdict.exit_status, verdict.failure) == (1, "cannot reach x y")
 
 
 def test_failure_stat_fails_even_a_finished_run() -> None:
-    assert judge_run({"finish_reason": "finished", "tazarchive/failure": "robots"}).exit_status == 1
+    assert judge_run({"finish_reason": "finished", keys.FAILURE: "robots"}).exit_status == 1
 
 
 @pytest.mark.parametrize("reason", ["shutdown", "site_unreachable", "closespider_errorcount"])
@@ -197,10 +200,10 @@ def test_progress_line_counts_pages_rate_articles_and_errors() -> None:
     progress = progress_with(
         {
             "response_received_count": 30,
-            "tazarchive/articles/new": 20,
-            "tazarchive/articles/known": 5,
-            "tazarchive/articles/revised": 2,
-            "tazarchive/articles/rejected": 1,
+            keys.ARTICLES_NEW: 20,
+            keys.ARTICLES_KNOWN: 5,
+            keys.ARTICLES_REVISED: 2,
+            keys.ARTICLES_REJECTED: 1,
             "log_count/ERROR": 3,
         }
     )
@@ -219,9 +222,9 @@ def test_progress_rate_is_over_the_last_interval() -> None:
 def test_progress_shows_articles_done_and_eta_when_the_total_is_known() -> None:
     progress = progress_with(
         {
-            "tazarchive/expected_articles": 100,
-            "tazarchive/articles/new": 20,
-            "tazarchive/articles/known": 5,
+            keys.EXPECTED_ARTICLES: 100,
+            keys.ARTICLES_NEW: 20,
+            keys.ARTICLES_KNOWN: 5,
         }
     )
     # 25 articles in 50 s: the other 75 take 150 s.
@@ -245,10 +248,10 @@ def test_report_carries_counts_errors_and_verdict(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"TAZARCHIVE_PROGRESS_INTERVAL": 10})
     report = RunReport(tmp_path, crawler.stats, spider_args={"ids": "1,2"})
     stats = {
-        "tazarchive/articles/new": 4,
-        "tazarchive/articles/known": 1,
-        "tazarchive/expected_articles": 5,
-        "tazarchive/failure": "cannot reach it",
+        keys.ARTICLES_NEW: 4,
+        keys.ARTICLES_KNOWN: 1,
+        keys.EXPECTED_ARTICLES: 5,
+        keys.FAILURE: "cannot reach it",
         "downloader/response_count": 6,
         "downloader/response_status_count/200": 5,
         "downloader/response_status_count/503": 1,
@@ -282,17 +285,63 @@ def test_report_file_is_written_whole_and_never_overwritten(tmp_path: Path) -> N
     class Spider:
         name = "feed"
 
-    report = RunReport(tmp_path / "runs", crawler.stats)
-    report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
-    first = report.path
-    report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
-    assert first is not None and report.path is not None and first != report.path
-    for path in (first, report.path):
+    paths = []
+    for _ in range(2):  # two runs in the same second
+        report = RunReport(tmp_path / "runs", crawler.stats)
+        report.spider_opened(Spider())  # type: ignore[arg-type]
+        report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
+        paths.append(report.path)
+    first, second = paths
+    assert first is not None and second is not None and first != second
+    for path in (first, second):
         assert path.name.startswith("feed-")
         assert json.loads(path.read_text())["exit_status"] == 0
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted(
-        [first.name, report.path.name]
+        [first.name, second.name]
     )
+
+
+def test_report_is_there_from_the_start_saying_the_run_has_not_finished(tmp_path: Path) -> None:
+    crawler = get_crawler()
+
+    class Spider:
+        name = "taz"
+
+    report = RunReport(tmp_path / "runs", crawler.stats)
+    report.spider_opened(Spider())  # type: ignore[arg-type]
+    assert report.path is not None
+    data = json.loads(report.path.read_text())
+    assert data["exit_status"] is None
+    assert data["verdict"]["ok"] is False
+    assert "not finished" in data["failure"]
+    assert report.path.stat().st_size >= REPORT_RESERVE
+
+
+def test_report_is_written_at_the_end_even_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawler = get_crawler()
+    crawler.stats.set_value("finish_reason", "finished")
+    crawler.stats.set_value(keys.ARTICLES_STORE_ERRORS, 3)
+
+    class Spider:
+        name = "taz"
+
+    report = RunReport(tmp_path / "runs", crawler.stats, archive={"X": "y" * 1000})
+    report.spider_opened(Spider())  # type: ignore[arg-type]
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("tazarchive.extensions.write_atomic", disk_full)
+    report.spider_closed(Spider(), "finished")  # type: ignore[arg-type]
+    assert report.path is not None
+    data = json.loads(report.path.read_text())
+    assert data["exit_status"] == 1
+    assert data["verdict"]["reasons"][0]["code"] == "store_errors"
+    assert data["verdict"]["reasons"][0]["count"] == 3
+    assert data["archive"] == {"X": "y" * 1000}
+    assert crawler.stats.get_value(keys.RUN_REPORT) == str(report.path)
 
 
 # --- real `scrapy crawl` runs ----------------------------------------------------------
@@ -523,7 +572,7 @@ def test_crawl_that_ended_is_judged_by_its_stats() -> None:
     crawler = get_crawler()
     crawler.stats.set_value("finish_reason", "finished")
     assert crawl_verdict(crawler, []).ok
-    crawler.stats.set_value("tazarchive/failure", "robots.txt forbids everything")
+    crawler.stats.set_value(keys.FAILURE, "robots.txt forbids everything")
     assert crawl_verdict(crawler, []).failure == "robots.txt forbids everything"
 
 
@@ -534,3 +583,36 @@ def test_unknown_spider_exits_1_with_one_line(tmp_path: Path) -> None:
         "tazarchive: no spider named 'no_such_spider' (scrapy list)"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_progress_counts_warc_records_as_pages_during_reparse() -> None:
+    progress = progress_with(
+        {keys.REPARSE_RESPONSES: 40, keys.EXPECTED_ARTICLES: 80, keys.ARTICLES_NEW: 40}
+    )
+    assert progress.line(1020.0) == (
+        "40 pages (120/min), 40 new, 0 known, 0 revised, 0 rejected, 0 errors; "
+        "40/80 articles, ETA 20s"
+    )
+
+
+def test_progress_says_its_last_line_at_the_end_and_sets_logstats_rates(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    progress = progress_with({"response_received_count": 30, "item_scraped_count": 15})
+    with caplog.at_level("INFO", logger="tazarchive.extensions"):
+        progress.finish(1060.0)  # a minute after the start
+    assert caplog.messages[-1] == (
+        "progress at the end: 30 pages (30/min), 0 new, 0 known, 0 revised, 0 rejected, 0 errors"
+    )
+    assert progress.stats.get_value("responses_per_minute") == 30
+    assert progress.stats.get_value("items_per_minute") == 15
+
+
+def test_project_settings_replace_scrapys_logstats_by_the_one_progress_line() -> None:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("tazarchive.settings", priority="project")
+    extensions = settings.getwithbase("EXTENSIONS")
+    assert extensions["scrapy.extensions.logstats.LogStats"] is None
+    assert extensions["tazarchive.extensions.Progress"] is not None

@@ -17,10 +17,17 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.request import RequestFingerprinter
 from scrapy.utils.test import get_crawler
 
-from tazarchive.items import Article, Author, Link, Related, Tag
+from tazarchive import stats
+from tazarchive.items import Article
 from tazarchive.spiders.articles import ArticlesSpider, article_id_of
 from tazarchive.spiders.author import AuthorSpider
-from tazarchive.spiders.base import ARTICLE_ID_META, STAT_EXPECTED, STAT_NOT_ARTICLE, parse_bool
+from tazarchive.spiders.base import (
+    ARTICLE_ID_META,
+    PROBE_META,
+    SpiderArgumentError,
+    TazBaseSpider,
+    parse_bool,
+)
 from tazarchive.spiders.feed import FeedSpider, feed_href, feed_links
 from tazarchive.spiders.sitemap import SitemapEntry, SitemapSpider, parse_sitemap, sitemap_wanted
 from tazarchive.spiders.tag import TagSpider
@@ -36,8 +43,12 @@ def make_spider(cls: type[Spider], base: str = BASE, **kwargs: Any) -> Any:
     return spider
 
 
-def html_response(url: str, body: str, request: Request | None = None) -> HtmlResponse:
-    return HtmlResponse(url, body=body.encode(), encoding="utf-8", request=request)
+def html_response(
+    url: str, body: str, request: Request | None = None, status: int = 200
+) -> HtmlResponse:
+    """A response as Scrapy hands it to a callback: tied to its request (meta)."""
+    request = request or Request(url)
+    return HtmlResponse(url, body=body.encode(), encoding="utf-8", request=request, status=status)
 
 
 def article_page(id_: str, *, author: str = "900001", tag: str = "900100") -> str:
@@ -53,6 +64,7 @@ def article_page(id_: str, *, author: str = "900001", tag: str = "900100") -> st
 <div class="main-article-corpus"><p class="bodytext paragraph">Ein erfundener Absatz mit
 <a class="link in-text-link" href="/Anderes/%217000002&amp;s=x/">Link</a> und
 <a class="link in-text-link" href="https://example.org/!7000009/">fremd</a>.</p></div>
+<div class="tags-bottom-container"><a href="/Erfundenes/!t{tag}/">#Erfundenes</a></div>
 <section id="articleTeaser"><article class="article-teaser">
 <a class="teaser-link" href="http://www.taz.de/Verwandt/!7000003"><p class="headline">V</p></a>
 </article></section>
@@ -177,11 +189,12 @@ def test_a_page_that_is_no_article_is_counted_not_yielded() -> None:
         spider.parse_article(html_response(url, "<html><body>Fehler</body></html>"))
     )
     assert results == []
-    assert spider.crawler.stats.get_value(STAT_NOT_ARTICLE) == 1
+    assert spider.crawler.stats.get_value(stats.EXTRACT_NOT_ARTICLE) == 1
 
 
-def test_parse_listing_requests_teasers_by_id_and_the_next_page() -> None:
+def test_parse_listing_requests_teasers_by_id_and_the_listings_own_pages() -> None:
     spider = make_spider(AuthorSpider, author="900001")
+    started(spider)
     url = f"{BASE}/!a900001/"
     body = listing_page(
         ["/Eins/!7000011/", "/!7000012", "http://www.taz.de/Drei/%217000013/"],
@@ -196,8 +209,11 @@ def test_parse_listing_requests_teasers_by_id_and_the_next_page() -> None:
         f"{BASE}/!7000013/",
     ]
     assert all(r.callback == spider.parse_article for r in articles)
-    # The author spider follows only its own pagination, canonical (no slug).
-    assert [r.url for r in requests if r not in articles] == [f"{BASE}/!a900001/?search_page=2"]
+    # The author spider follows only its own pages, canonical (no slug), each once.
+    assert [r.url for r in requests if r not in articles] == [
+        f"{BASE}/!a900001/?search_page=2",
+        f"{BASE}/!a900001/?search_page=3",
+    ]
 
 
 def test_the_taz_spider_also_follows_sections_tags_and_authors_on_listings() -> None:
@@ -214,15 +230,17 @@ def test_the_taz_spider_also_follows_sections_tags_and_authors_on_listings() -> 
 
 def test_author_spider_sets_expected_articles_from_page_count_then_exactly() -> None:
     spider = make_spider(AuthorSpider, author="https://taz.de/Erika-Beispiel/!a900001/")
-    stats = spider.crawler.stats
+    (start,) = started(spider)
+    collected = spider.crawler.stats
     first = listing_page(
-        [f"/!70000{n:02d}/" for n in range(20)], next_href="?search_page=2", pages=2
+        [f"/!70000{n:02d}/" for n in range(20)], next_href="?search_page=2", pages=3
     )
-    callback_output(spider.parse_listing(html_response(f"{BASE}/!a900001/", first)))
-    assert stats.get_value(STAT_EXPECTED) == 40  # 2 pages x 20
-    last = listing_page(["/!7000100/", "/!7000101/", "/!7000001/"], next_href=None, pages=2)
-    callback_output(spider.parse_listing(html_response(f"{BASE}/!a900001/?search_page=2", last)))
-    assert stats.get_value(STAT_EXPECTED) == 22  # 20 + 2 new ones
+    callback_output(spider.parse_listing(html_response(start.url, first, start)))
+    assert collected.get_value(stats.EXPECTED_ARTICLES) == 60  # 3 pages x 20
+    # The last page (it links no later one) makes the count exact: 20 + 2 new ones.
+    last = listing_page(["/!7000100/", "/!7000101/", "/!7000001/"], next_href=None, pages=3)
+    callback_output(spider.parse_listing(html_response(f"{BASE}/!a900001/?search_page=3", last)))
+    assert collected.get_value(stats.EXPECTED_ARTICLES) == 22
 
 
 def test_author_and_tag_spiders_start_at_the_canonical_listing() -> None:
@@ -293,7 +311,7 @@ def test_articles_spider_requests_exactly_its_ids_and_expects_them() -> None:
         (f"{BASE}/!7000001/", "7000001"),
         (f"{BASE}/!7000002/", "7000002"),
     ]
-    assert spider.crawler.stats.get_value(STAT_EXPECTED) == 2
+    assert spider.crawler.stats.get_value(stats.EXPECTED_ARTICLES) == 2
 
 
 def test_a_bad_line_in_the_id_file_names_file_and_line(tmp_path: Path) -> None:
@@ -353,7 +371,7 @@ def test_feed_spider_requests_feed_articles_on_site_and_counts_each_once() -> No
         f"{BASE}/!7000022/",  # the dupefilter drops it; the count does not double
         f"{BASE}/!7000023/",
     ]
-    assert spider.crawler.stats.get_value(STAT_EXPECTED) == 3
+    assert spider.crawler.stats.get_value(stats.EXPECTED_ARTICLES) == 3
 
 
 def test_feed_spider_reads_the_overall_feed_or_the_given_sections() -> None:
@@ -435,27 +453,7 @@ def test_sitemap_spider_keeps_entries_from_since_on_and_undated_ones() -> None:
     everything = make_spider(SitemapSpider)
     ids = [r.meta[ARTICLE_ID_META] for r in everything.parse_sitemap(response)]
     assert ids == ["7000031", "7000032", "7000033"]
-    assert everything.crawler.stats.get_value(STAT_EXPECTED) == 3
-
-
-def test_follow_from_article_uses_ids_not_slugs() -> None:
-    spider = make_spider(TazSpider)
-    article = Article(
-        id="7000001",
-        url="https://taz.de/!7000001/",
-        title="T",
-        authors=[Author("Ohne Profil"), Author("Erika", id="900001")],
-        tags=[Tag("Ohne Id"), Tag("Thema", id="900100")],
-        related=[Related(id=None, url=None), Related(id="7000003", url="/X/!7000003/")],
-        links=[Link("extern", "https://example.org/"), Link("Sektion", "/Politik/!p4615/")],
-    )
-    response = html_response(f"{BASE}/!7000001/", "<html></html>")
-    assert [r.url for r in spider.follow_from_article(article, response)] == [
-        f"{BASE}/!a900001/",
-        f"{BASE}/!t900100/",
-        f"{BASE}/!7000003/",
-        f"{BASE}/Politik/!p4615/",
-    ]
+    assert everything.crawler.stats.get_value(stats.EXPECTED_ARTICLES) == 3
 
 
 def test_the_taz_spider_asks_for_each_article_and_listing_once() -> None:
@@ -476,8 +474,274 @@ def test_the_taz_spider_asks_for_each_article_and_listing_once() -> None:
             f"{BASE}/!a900001/",
         ]
     )
-    # Same links on another page: only its own next page and the first section are new.
-    assert [r.url for r in again] == [
-        f"{BASE}/Politik/!p4616/?search_page=2",
-        f"{BASE}/Politik/!p4615/",
+    # Same links on another page: only its own next page is new (!p4615 was fetched).
+    assert [r.url for r in again] == [f"{BASE}/Politik/!p4616/?search_page=2"]
+
+
+# --- discovery by link pattern, whatever the markup ----------------------------------
+
+
+def plain_listing(hrefs: list[str], *, extra: str = "") -> str:
+    """A listing in markup no extractor knows: links in plain div/span elements."""
+    items = "".join(
+        f'<div><span><a href="{href}">Text {n}</a></span></div>' for n, href in enumerate(hrefs)
+    )
+    return f"<!DOCTYPE html><html><body><main>{items}{extra}</main></body></html>"
+
+
+def probes(requests: list[Request]) -> list[str]:
+    return [r.url for r in requests if PROBE_META in r.meta]
+
+
+def test_the_author_spider_follows_article_and_page_links_in_plain_markup() -> None:
+    spider = make_spider(AuthorSpider, author="900001")
+    (start,) = started(spider)
+    body = plain_listing(
+        [
+            "/Eins/!7000011/",
+            "https://taz.de/!7000012",
+            "/Erika/!a900001/?search_page=1",
+            "/Erika/!a900001/?search_page=4",
+            "/Anders/!a900002/",
+            "/Politik/!p4615/",
+        ]
+    )
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(start.url, body, start)))
+    )
+    assert [r.url for r in requests] == [
+        f"{BASE}/!7000011/",
+        f"{BASE}/!7000012/",
+        f"{BASE}/!a900001/?search_page=1",
+        f"{BASE}/!a900001/?search_page=4",
     ]
+    assert probes(requests) == []  # pagination links are there: no page is guessed
+    assert spider.crawler.stats.get_value(stats.LISTING_PAGES) == 1
+
+
+def test_a_listing_without_page_links_is_probed_until_a_page_brings_nothing_new() -> None:
+    spider = make_spider(TagSpider, tag="900100")
+    (start,) = started(spider)
+    page1 = plain_listing(["/A/!7000011/", "/B/!7000012/", "/Thema/!t900100/"])
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(start.url, page1, start)))
+    )
+    assert probes(requests) == [f"{BASE}/!t900100/?search_page=1"]
+    (probe,) = [r for r in requests if PROBE_META in r.meta]
+    assert 404 in probe.meta["handle_httpstatus_list"]  # past the end may be a 404
+    page2 = plain_listing(["/C/!7000013/", "/A/!7000011/"])
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(probe.url, page2, probe)))
+    )
+    assert [r.url for r in requests] == [f"{BASE}/!7000013/", f"{BASE}/!t900100/?search_page=2"]
+    (probe,) = [r for r in requests if PROBE_META in r.meta]
+    # Only links already seen on this listing: the end; and it is no empty-listing alarm.
+    page3 = plain_listing(["/C/!7000013/"])
+    assert (
+        requests_of(callback_output(spider.parse_listing(html_response(probe.url, page3, probe))))
+        == []
+    )
+    collected = spider.crawler.stats
+    assert collected.get_value(stats.LISTING_PAGES_PROBED) == 2
+    assert collected.get_value(stats.LISTINGS_WITHOUT_ARTICLES) is None
+    assert collected.get_value(stats.EXPECTED_ARTICLES) == 3
+
+
+def test_a_probe_answered_404_ends_the_listing_quietly() -> None:
+    spider = make_spider(TagSpider, tag="900100")
+    (start,) = started(spider)
+    requests = requests_of(
+        callback_output(
+            spider.parse_listing(html_response(start.url, plain_listing(["/A/!7000011/"]), start))
+        )
+    )
+    (probe,) = [r for r in requests if PROBE_META in r.meta]
+    gone = html_response(probe.url, "<html><body>weg</body></html>", probe, status=404)
+    assert callback_output(spider.parse_listing(gone)) == []
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_TARGET_MISSING) is None
+
+
+def test_pages_counted_from_one_are_probed_past_the_repeated_first_page() -> None:
+    spider = make_spider(TagSpider, tag="900100")
+    (start,) = started(spider)
+    page1 = plain_listing(["/A/!7000011/", "/B/!7000012/"])
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(start.url, page1, start)))
+    )
+    (probe,) = [r for r in requests if PROBE_META in r.meta]
+    # search_page=1 shows the first page again where pages count from 1 ...
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(probe.url, page1, probe)))
+    )
+    # ... so search_page=2 is tried before giving up.
+    assert probes(requests) == [f"{BASE}/!t900100/?search_page=2"]
+
+
+def test_the_last_page_of_shown_pagination_is_not_probed_past() -> None:
+    spider = make_spider(TagSpider, tag="900100")
+    started(spider)
+    body = plain_listing(["/A/!7000011/", "?search_page=1", "?search_page=3"])
+    url = f"{BASE}/!t900100/?search_page=3"
+    assert (
+        probes(requests_of(callback_output(spider.parse_listing(html_response(url, body))))) == []
+    )
+
+
+def test_the_taz_spider_follows_every_pattern_link_on_a_page_of_unknown_kind() -> None:
+    spider = make_spider(TazSpider)
+    body = plain_listing(
+        [
+            "/Eins/!7000011/",
+            "/Thema/!t900200/",
+            "/Name/!a900001/",
+            "/Kultur/!p4639/?search_page=2",
+            "/!ku123/",
+            "/!v=abc/",
+            "/!s=suche/",
+            "/!p4608;rss/",
+            "https://example.org/X/!7000099/",
+        ]
+    )
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(f"{BASE}/1/debatte", body)))
+    )
+    assert [r.url for r in requests] == [
+        f"{BASE}/!7000011/",
+        f"{BASE}/!t900200/",
+        f"{BASE}/!a900001/",
+        f"{BASE}/Kultur/!p4639/?search_page=2",
+    ]
+
+
+def test_the_taz_spider_follows_links_from_an_article_in_any_markup() -> None:
+    spider = make_spider(TazSpider)
+    body = plain_listing(["/Zwei/!7000002/", "/Name/!a900001/", "/Politik/!p4615/"])
+    results = callback_output(spider.parse_article(html_response(f"{BASE}/!7000001/", body)))
+    assert {r.url for r in requests_of(results)} == {
+        f"{BASE}/!7000002/",
+        f"{BASE}/!a900001/",
+        f"{BASE}/Politik/!p4615/",
+    }
+
+
+# --- alarms ---------------------------------------------------------------------------
+
+
+def test_a_listing_page_without_article_links_is_counted() -> None:
+    spider = make_spider(TazSpider)
+    body = plain_listing(["/Politik/!p4615/"])
+    callback_output(spider.parse_listing(html_response(f"{BASE}/Kultur/!p4639/", body)))
+    assert spider.crawler.stats.get_value(stats.LISTINGS_WITHOUT_ARTICLES) == 1
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_START_EMPTY) is None
+
+
+def test_a_home_page_without_article_links_is_an_empty_start() -> None:
+    spider = make_spider(TazSpider)
+    (home,) = started(spider)
+    body = plain_listing(["/Politik/!p4615/"])
+    callback_output(spider.parse_listing(html_response(home.url, body, home)))
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_START_EMPTY) == 1
+    assert spider.crawler.stats.get_value(stats.LISTINGS_WITHOUT_ARTICLES) is None
+
+
+def test_a_feed_without_articles_is_an_empty_start() -> None:
+    spider = make_spider(FeedSpider)
+    (feed,) = started(spider)
+    empty = XmlResponse(
+        feed.url, body=b"<rss><channel><title>t</title></channel></rss>", request=feed
+    )
+    assert list(spider.parse_feed(empty)) == []
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_START_EMPTY) == 1
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [(AuthorSpider, {"author": "999999999"}), (TagSpider, {"tag": "999999999"})],
+)
+def test_a_404_for_the_author_or_tag_asked_for_is_counted(
+    cls: type[Spider], kwargs: dict[str, str]
+) -> None:
+    spider = make_spider(cls, **kwargs)
+    (start,) = started(spider)
+    assert 404 in start.meta["handle_httpstatus_list"]
+    missing = html_response(start.url, "<html><body>404</body></html>", start, status=404)
+    assert callback_output(spider.parse_listing(missing)) == []
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_TARGET_MISSING) == 1
+    assert spider.crawler.stats.get_value(stats.LISTINGS_WITHOUT_ARTICLES) is None
+
+
+def test_a_404_for_an_article_asked_for_is_counted() -> None:
+    spider = make_spider(ArticlesSpider, ids="7000001")
+    (request,) = started(spider)
+    missing = html_response(request.url, "<html></html>", request, status=404)
+    assert callback_output(spider.parse_article(missing)) == []
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_TARGET_MISSING) == 1
+
+
+def test_a_404_for_a_feed_asked_for_is_counted() -> None:
+    spider = make_spider(FeedSpider, feeds="4615")
+    (feed,) = started(spider)
+    missing = XmlResponse(feed.url, body=b"", request=feed, status=404)
+    assert list(spider.parse_feed(missing)) == []
+    assert spider.crawler.stats.get_value(stats.DISCOVERY_TARGET_MISSING) == 1
+
+
+# --- arguments ------------------------------------------------------------------------
+
+SPIDERS = [TazSpider, ArticlesSpider, AuthorSpider, TagSpider, FeedSpider, SitemapSpider]
+
+
+def test_every_spider_declares_its_arguments_with_help() -> None:
+    declared = {cls.name: set(cls.ARGUMENTS) for cls in SPIDERS}
+    assert declared == {
+        "taz": {"refresh"},
+        "articles": {"refresh", "ids", "urls", "file"},
+        "author": {"refresh", "author"},
+        "tag": {"refresh", "tag"},
+        "feed": {"refresh", "feeds"},
+        "sitemap": {"refresh", "since"},
+    }
+    assert all(help_ and "\n" not in help_ for cls in SPIDERS for help_ in cls.ARGUMENTS.values())
+
+
+@pytest.mark.parametrize(
+    ("cls", "args", "message"),
+    [
+        (TazSpider, {"tag": "1"}, "spider taz: unknown argument -a tag (takes: refresh)"),
+        (AuthorSpider, {"autor": "1"}, "spider author: unknown argument -a autor"),
+        (AuthorSpider, {}, "spider author: needs -a author="),
+        (SitemapSpider, {"since": "gestern"}, "spider sitemap: -a since='gestern'"),
+        (TazSpider, {"refresh": "vielleicht"}, "spider taz: -a refresh='vielleicht'"),
+        (ArticlesSpider, {"ids": "1,x"}, "spider articles: -a ids: not a taz article id"),
+    ],
+)
+def test_check_arguments_refuses_unknown_names_and_bad_values_in_one_line(
+    cls: type[TazBaseSpider], args: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SpiderArgumentError) as raised:
+        cls.check_arguments(args)
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "args"),
+    [
+        (TazSpider, {}),
+        (TazSpider, {"refresh": "1", "_job": "abc"}),  # scrapyd adds _job
+        (TagSpider, {"tag": "t900100"}),
+        (SitemapSpider, {"since": "2024-10-01"}),
+        (FeedSpider, {"feeds": "4615"}),
+        (ArticlesSpider, {"urls": "https://taz.de/!7000001/"}),
+    ],
+)
+def test_check_arguments_accepts_what_the_spider_takes(
+    cls: type[TazBaseSpider], args: dict[str, str]
+) -> None:
+    cls.check_arguments(args)
+    assert make_spider(cls, **args).argument_error is None
+
+
+def test_an_unknown_argument_given_to_the_spider_itself_is_refused() -> None:
+    spider = make_spider(TazSpider, tag="1")
+    assert spider.argument_error == "unknown argument -a tag (takes: refresh)"

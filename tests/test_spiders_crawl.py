@@ -182,6 +182,42 @@ def test_sitemap_spider_since_yields_the_sitemaps_articles_from_that_day(
     assert_stayed_local(result)
 
 
+# --- listing markup no extractor knows: discovery by link pattern ------------------------
+
+
+@pytest.fixture
+def plain_replica(replica: ReplicaServer) -> Iterator[ReplicaServer]:
+    """The module's replica serving home, section, tag and author pages in plain markup."""
+    replica.configure(listing_markup="plain")
+    yield replica
+    replica.clear_faults()
+
+
+def test_with_unknown_listing_markup_the_taz_spider_still_yields_every_article(
+    plain_replica: ReplicaServer, tmp_path: Path
+) -> None:
+    result = crawl(plain_replica.base_url, tmp_path, "taz")
+    assert_once_each(result, set(plain_replica.site.article_ids()))
+    assert_stayed_local(result)
+
+
+@pytest.mark.parametrize("kind", ["author", "tag"])
+def test_with_unknown_listing_markup_listing_spiders_yield_their_listing_to_page_3_and_on(
+    plain_replica: ReplicaServer, tmp_path: Path, kind: str
+) -> None:
+    site = plain_replica.site
+    ids = site.author_ids() if kind == "author" else site.tag_ids()
+    busiest = max(ids, key=lambda id_: site.listing_pages(kind, id_))
+    assert site.listing_pages(kind, busiest) >= 3
+    expected = (
+        site.articles_of_author(busiest) if kind == "author" else site.articles_of_tag(busiest)
+    )
+    result = crawl(plain_replica.base_url, tmp_path, kind, f"{kind}={busiest}")
+    assert_once_each(result, set(expected))
+    assert set(expected[2 * 20 :]) <= set(result.ids)  # those only page 3 and later link
+    assert_stayed_local(result)
+
+
 # --- failure is loud ------------------------------------------------------------------
 
 

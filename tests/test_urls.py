@@ -110,3 +110,38 @@ def test_normalise_base_rejects_non_http_urls(bad: str) -> None:
 
 def test_normalise_base_strips_the_trailing_slash() -> None:
     assert urls.normalise_base("https://taz.de/") == "https://taz.de"
+
+
+def test_page_links_finds_articles_and_listings_by_pattern_each_once() -> None:
+    base = "http://127.0.0.1:8123"
+    page = f"{base}/Politik/!p4615/"
+    hrefs = [
+        "/Eins/!7000011/",
+        "http://www.taz.de/Eins/%217000011&s=x/",  # the same article again
+        "https://example.org/Fremd/!7000099/",  # off the site
+        "//example.org/Fremd/!7000098/",
+        "/Name/!a900001/",
+        "/Anders/!a900001/?search_page=2&x=1",
+        "?search_page=3",  # the page's own pagination, relative
+        "/!p4608;rss/",  # a feed, not a listing
+        "/!ku77/",
+        "/!s=suche/",
+        "mailto:x@taz.de",
+    ]
+    found = urls.page_links(hrefs, page, base)
+    assert found.articles == ["7000011"]
+    assert found.listings == [
+        f"{base}/!a900001/",
+        f"{base}/!a900001/?search_page=2",
+        f"{base}/Politik/!p4615/?search_page=3",
+    ]
+
+
+def test_search_page_and_listing_key_read_a_listing_url() -> None:
+    assert urls.search_page("https://taz.de/!t1/?search_page=4") == 4
+    assert urls.search_page("https://taz.de/!t1/") is None
+    assert urls.search_page("https://taz.de/!t1/?search_page=x") is None
+    assert urls.listing_key("https://taz.de/Politik/!p4615/?search_page=2") == ("section", "4615")
+    assert urls.listing_key("/Name/!a7/") == ("author", "7")
+    assert urls.listing_key("/!p4608;rss/") is None
+    assert urls.listing_key("/Slug/!7000001/") is None

@@ -793,7 +793,9 @@ def test_capture_sits_between_decompression_and_the_downloader() -> None:
     capture = order["tazarchive.warc.WarcCaptureMiddleware"]
     base = "scrapy.downloadermiddlewares."
     # process_response runs from the highest number down: capture sees the response first.
-    for earlier in ("httpcompression.HttpCompressionMiddleware", "cookies.CookiesMiddleware",
+    # Decompression is tazarchive's subclass of Scrapy's (it counts undecompressable bodies).
+    assert capture > order["tazarchive.middlewares.DecompressionGuardMiddleware"]
+    for earlier in ("cookies.CookiesMiddleware",
                     "httpproxy.HttpProxyMiddleware", "httpcache.HttpCacheMiddleware"):  # fmt: skip
         assert capture > order[base + earlier], earlier
 

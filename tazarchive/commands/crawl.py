@@ -1,10 +1,12 @@
 """``scrapy crawl`` with an exit status: Scrapy's command, then the run's verdict.
 
 Same name as Scrapy's command, so COMMANDS_MODULE makes it replace that one.
-After the crawl it exits 1 with ONE stderr line ``tazarchive: <reason>`` when
-the run failed (see :func:`tazarchive.extensions.judge_run`), else 0.
-Expected failures (busy archive, bad arguments, unreachable site) print no
-traceback. ``scrapy reparse`` uses :func:`run_crawler` the same way.
+Bad settings or spider arguments are refused before anything is created
+(one line, exit status 2; :mod:`tazarchive.config`). After the crawl it exits
+1 with ONE last stderr line ``tazarchive: <reason>`` when the run failed (see
+:mod:`tazarchive.verdict`), else 0; the run report holds the same verdict.
+Expected failures (busy archive, unreachable site) print no traceback.
+``scrapy reparse`` uses :func:`run_crawler` the same way.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from tazarchive.extensions import ArchiveBusy, RunVerdict, judge_run, one_line
+from tazarchive.config import refuse_bad_settings
+from tazarchive.extensions import ArchiveBusy, RunReport
+from tazarchive.verdict import RunVerdict, Thresholds, judge_run
 
 if TYPE_CHECKING:
     import argparse
@@ -43,6 +48,9 @@ def run_crawler(process: CrawlerProcessBase, crawler: Crawler, **spider_args: An
     _collect_start_error(process.crawl(crawler, **spider_args), start_errors)
     process.start()
     verdict = crawl_verdict(crawler, start_errors, bootstrap_failed=process.bootstrap_failed)
+    report = _extension(crawler, RunReport)
+    if report is not None:
+        report.rewrite(verdict)  # stats can still change after spider_closed (feed storage)
     if not verdict.ok:
         print(f"tazarchive: {verdict.failure}", file=sys.stderr, flush=True)
     return verdict.exit_status
@@ -55,16 +63,23 @@ def crawl_verdict(
     if start_errors:
         error = start_errors[0]
         if isinstance(error, EXPECTED_START_ERRORS):
-            return RunVerdict("", one_line(str(error)))
+            return RunVerdict.failed(str(error))
         logger.error("the crawl could not start", exc_info=error)
-        return RunVerdict("", one_line(f"crawl could not start: {type(error).__name__}: {error}"))
+        return RunVerdict.failed(f"crawl could not start: {type(error).__name__}: {error}")
     try:
         stats = crawler.stats.get_stats()
     except RuntimeError:  # no stats: the spider could not even be created
         stats = {}
     if bootstrap_failed and not stats.get("finish_reason"):
-        return RunVerdict("", "crawl could not start (see the log above)")
-    return judge_run(stats)
+        return RunVerdict.failed("crawl could not start (see the log above)")
+    return judge_run(stats, thresholds=Thresholds.from_settings(crawler.settings))
+
+
+def _extension(crawler: Crawler, cls: type[RunReport]) -> RunReport | None:
+    try:
+        return crawler.get_extension(cls)
+    except RuntimeError:  # the crawl never got as far as building its extensions
+        return None
 
 
 def _collect_start_error(started: Any, errors: list[BaseException]) -> None:
@@ -88,6 +103,22 @@ def _collect_start_error(started: Any, errors: list[BaseException]) -> None:
 class Command(ScrapyCrawlCommand):
     def short_desc(self) -> str:
         return "Run a spider of the project, by name; exit 1 with one line when the run failed"
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy's options, then the settings and ``-a`` arguments checked.
+
+        Here, because this runs before Scrapy creates the crawler process (and
+        logs its banner): a refused run prints one line and creates nothing.
+        """
+        super().process_options(args, opts)
+        assert self.settings is not None
+        spidercls = None
+        if len(args) == 1:
+            try:
+                spidercls = get_spider_loader(self.settings).load(args[0])
+            except KeyError:
+                spidercls = None  # run() says so
+        refuse_bad_settings(self.settings, spidercls, opts.spargs)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) < 1:

@@ -7,9 +7,9 @@ Arguments may be combined; each article is fetched once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy import Request
 
@@ -36,30 +36,30 @@ def read_article_ids(entries: Iterable[tuple[str, str]]) -> list[str]:
 
 
 class ArticlesSpider(TazBaseSpider):
+    """Fetches exactly the articles given; a 404 for one of them is DISCOVERY_TARGET_MISSING."""
+
     name = "articles"
     # Archived ids come from the archive, unfetched (archive.crawl.KnownArticlesMiddleware).
     hand_out_archived = True
+    ARGUMENTS: ClassVar[dict[str, str]] = {
+        **TazBaseSpider.ARGUMENTS,
+        "ids": "article ids, comma-separated (6110749,5928990)",
+        "urls": "article URLs, comma-separated",
+        "file": "a file of article ids or URLs, one a line (# comments)",
+    }
 
-    def __init__(
-        self,
-        *args: Any,
-        ids: str | None = None,
-        urls: str | None = None,
-        file: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.article_ids: list[str] = []
-        with self.reading_arguments():
-            entries = [("-a ids", entry) for entry in split_list(ids)]
-            entries += [("-a urls", entry) for entry in split_list(urls)]
-            if file:
-                entries += self._file_entries(file)
-            if not entries:
-                raise SpiderArgumentError(
-                    "needs -a ids=<id,...>, -a urls=<url,...> or -a file=<path>"
-                )
-            self.article_ids = read_article_ids(entries)
+    article_ids: list[str]
+
+    @classmethod
+    def parse_arguments(cls, args: Mapping[str, Any]) -> dict[str, Any]:
+        values = super().parse_arguments(args)
+        entries = [("-a ids", entry) for entry in split_list(args.get("ids"))]
+        entries += [("-a urls", entry) for entry in split_list(args.get("urls"))]
+        if args.get("file"):
+            entries += cls._file_entries(str(args["file"]))
+        if not entries:
+            raise SpiderArgumentError("needs -a ids=<id,...>, -a urls=<url,...> or -a file=<path>")
+        return values | {"article_ids": read_article_ids(entries)}
 
     @staticmethod
     def _file_entries(file: str) -> list[tuple[str, str]]:
@@ -76,4 +76,4 @@ class ArticlesSpider(TazBaseSpider):
     def initial_requests(self) -> Iterable[Request]:
         self.set_expected(len(self.article_ids))
         for id_ in self.article_ids:
-            yield self.article_request(id_)
+            yield self.article_request(id_, target=f"article {id_}")

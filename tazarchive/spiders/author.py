@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from tazarchive.spiders.base import ListingSpider
+from typing import ClassVar
+
+from tazarchive.spiders.base import ListingSpider, TazBaseSpider
 
 
 class AuthorSpider(ListingSpider):
     name = "author"
     argument = "author"
+    ARGUMENTS: ClassVar[dict[str, str]] = {
+        **TazBaseSpider.ARGUMENTS,
+        "author": "the author: id (144060), a144060 or author page URL",
+    }

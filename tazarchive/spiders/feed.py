@@ -6,8 +6,8 @@ adds or replaces it with section feeds (a section id, a section URL or a feed UR
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
@@ -54,28 +54,52 @@ def feed_href(value: str) -> str | None:
 
 
 class FeedSpider(TazBaseSpider):
-    name = "feed"
+    """Articles of taz's feeds. A feed without article links is DISCOVERY_START_EMPTY;
+    a 404 for a feed given with ``-a feeds`` is DISCOVERY_TARGET_MISSING."""
 
-    def __init__(self, *args: Any, feeds: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.feed_hrefs: list[str] = []
+    name = "feed"
+    ARGUMENTS: ClassVar[dict[str, str]] = {
+        **TazBaseSpider.ARGUMENTS,
+        "feeds": "section ids, section URLs or feed URLs, comma-separated (default: /!p4608;rss/)",
+    }
+
+    feed_hrefs: list[str]
+    feeds_given: bool = False
+
+    @classmethod
+    def parse_arguments(cls, args: Mapping[str, Any]) -> dict[str, Any]:
+        values = super().parse_arguments(args)
+        given = split_list(args.get("feeds"))
+        hrefs = []
         taz = urls.DEFAULT_BASE_URL
-        with self.reading_arguments():
-            for value in split_list(feeds) or [DEFAULT_FEED]:
-                href = feed_href(value)
-                # Checked against taz.de here; requests map it onto the configured site.
-                if href is None or urls.on_site(href, taz, taz) is None:
-                    raise SpiderArgumentError(f"-a feeds: not a taz section or feed: {value!r}")
-                self.feed_hrefs.append(href)
+        for value in given or [DEFAULT_FEED]:
+            href = feed_href(value)
+            # Checked against taz.de here; requests map it onto the configured site.
+            if href is None or urls.on_site(href, taz, taz) is None:
+                raise SpiderArgumentError(f"-a feeds: not a taz section or feed: {value!r}")
+            hrefs.append(href)
+        return values | {"feed_hrefs": hrefs, "feeds_given": bool(given)}
 
     def initial_requests(self) -> Iterable[Request]:
         for href in self.feed_hrefs:
             url = self.on_site(href, self.base_url + "/")
             if url is not None:
-                yield Request(url, callback=self.parse_feed)
+                # The default feed missing is no user error: the site brought nothing.
+                what = f"feed {href}" if self.feeds_given else "missing feed"
+                yield self.target_request(url, what, self.parse_feed)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
+        if response.status == 404:
+            if self.feeds_given:
+                self.target_missing(response)
+            else:
+                self.start_empty(response, "the feed (404)")
+            return
+        found = False
         for link in feed_links(response.body):
             request = self.article_request_for(link, response.url)
             if request is not None:
+                found = True
                 yield self.expect_article(request)
+        if not found:
+            self.start_empty(response, "the feed")

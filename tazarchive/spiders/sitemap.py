@@ -9,15 +9,15 @@ entries dated before it (entries without a date are kept).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from parsel import Selector
 from scrapy import Request
 
-from tazarchive.spiders.base import SpiderArgumentError, TazBaseSpider
+from tazarchive.spiders.base import START_META, SpiderArgumentError, TazBaseSpider
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -89,19 +89,29 @@ def parse_since(value: str | None) -> date | None:
 
 
 class SitemapSpider(TazBaseSpider):
-    name = "sitemap"
+    """Articles of taz's sitemaps. An empty sitemap index is DISCOVERY_START_EMPTY."""
 
-    def __init__(self, *args: Any, since: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.since: date | None = None
-        with self.reading_arguments():
-            self.since = parse_since(since)
+    name = "sitemap"
+    ARGUMENTS: ClassVar[dict[str, str]] = {
+        **TazBaseSpider.ARGUMENTS,
+        "since": "YYYY-MM-DD: only articles (and monthly sitemaps) from that day on",
+    }
+
+    since: date | None = None
+
+    @classmethod
+    def parse_arguments(cls, args: Mapping[str, Any]) -> dict[str, Any]:
+        return super().parse_arguments(args) | {"since": parse_since(args.get("since"))}
 
     def initial_requests(self) -> Iterable[Request]:
-        yield Request(self.site_url(INDEX_PATH), callback=self.parse_sitemap)
+        yield Request(
+            self.site_url(INDEX_PATH), callback=self.parse_sitemap, meta={START_META: "index"}
+        )
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         sitemap = parse_sitemap(response.body)
+        if not sitemap.entries and START_META in response.meta:
+            self.start_empty(response, "the sitemap index")
         for entry in sitemap.entries:
             if sitemap.is_index:
                 url = self.on_site(entry.loc, response.url)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from tazarchive.spiders.base import ListingSpider
+from typing import ClassVar
+
+from tazarchive.spiders.base import ListingSpider, TazBaseSpider
 
 
 class TagSpider(ListingSpider):
     name = "tag"
     argument = "tag"
+    ARGUMENTS: ClassVar[dict[str, str]] = {
+        **TazBaseSpider.ARGUMENTS,
+        "tag": "the tag: id (5008150), t5008150 or tag page URL",
+    }
