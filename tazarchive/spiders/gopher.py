@@ -46,10 +46,8 @@ DATALOSS_FLAG = "dataloss"  # set by the handler when DOWNLOAD_FAIL_ON_DATALOSS 
 class GopherSpider(TazBaseSpider):
     name = "gopher"
 
-    # Name -> one line of help (h-discovery's shape: TazBaseSpider.ARGUMENTS
-    # holds "refresh" there; check_arguments/parse_arguments as on its base).
     ARGUMENTS: ClassVar[dict[str, str]] = {
-        "refresh": "1 to fetch articles the archive already holds again (default 0)",
+        **TazBaseSpider.ARGUMENTS,
         "ids": "article ids or URLs, comma-separated: fetch these articles' gopher menus",
         "author": "taz author id or URL: every article the author's gopher menu lists",
         "tag": "taz tag id or URL: every article the tag's gopher menu lists",
@@ -61,36 +59,16 @@ class GopherSpider(TazBaseSpider):
     author_id: str | None
     tag_id: str | None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # "refresh" is the base's; "_job" comes from scrapyd, not from users.
-        given = {name: kwargs.pop(name) for name in list(kwargs) if name not in ("refresh", "_job")}
-        super().__init__(*args, **kwargs)
-        self.article_ids, self.author_id, self.tag_id = [], None, None
-        with self.reading_arguments():
-            self.check_arguments(given)
-            for name, value in self.parse_arguments(given).items():
-                setattr(self, name, value)
-
-    @classmethod
-    def check_arguments(cls, args: Mapping[str, str]) -> None:
-        """Raise SpiderArgumentError (one line) for an unknown argument or a bad value."""
-        unknown = sorted(set(args) - cls.ARGUMENTS.keys())
-        if unknown:
-            takes = ", ".join(sorted(cls.ARGUMENTS))
-            raise SpiderArgumentError(f"unknown argument -a {unknown[0]} (takes: {takes})")
-        cls.parse_arguments(args)
-
     @classmethod
     def parse_arguments(cls, args: Mapping[str, Any]) -> dict[str, Any]:
         """The spider's attributes from its ``-a`` arguments; raises SpiderArgumentError."""
+        values: dict[str, Any] = super().parse_arguments(args)
         given = [name for name in ("ids", "author", "tag") if args.get(name)]
         if len(given) > 1:
             raise SpiderArgumentError(f"-a {given[0]} and -a {given[1]} exclude each other")
-        values: dict[str, Any] = {
-            "article_ids": read_article_ids(
-                ("-a ids", entry) for entry in split_list(args.get("ids"))
-            )
-        }
+        values["article_ids"] = read_article_ids(
+            ("-a ids", entry) for entry in split_list(args.get("ids"))
+        )
         for name, reader in (("author", urls.author_id), ("tag", urls.tag_id)):
             value = args.get(name)
             found = reader(str(value)) if value else None
@@ -116,7 +94,9 @@ class GopherSpider(TazBaseSpider):
     def initial_requests(self) -> Iterable[Request]:
         if self.article_ids:
             self.set_expected(len(self.article_ids))
-            yield from (self.article_request(id_) for id_ in self.article_ids)
+            yield from (
+                self.article_request(id_, target=f"article {id_}") for id_ in self.article_ids
+            )
         elif self.author_id:
             yield self.menu_request(
                 gopher_urls.author_url(self.gopher_url, self.author_id), "author"
@@ -126,12 +106,9 @@ class GopherSpider(TazBaseSpider):
         else:
             yield self.menu_request(self.gopher_url, "root")
 
-    def article_request(self, id_: str) -> Request:
-        return Request(
-            gopher_urls.article_url(self.gopher_url, id_),
-            callback=self.parse_article,
-            meta={ARTICLE_ID_META: id_},
-        )
+    def article_request(self, id_: str, target: str | None = None) -> Request:
+        request = super().article_request(id_, target)
+        return request.replace(url=gopher_urls.article_url(self.gopher_url, id_))
 
     def menu_request(self, url: str, kind: str) -> Request:
         return Request(url, callback=self.parse_menu, meta={LISTING_KIND_META: kind})
@@ -139,6 +116,9 @@ class GopherSpider(TazBaseSpider):
     # --- callbacks --------------------------------------------------------------
 
     async def parse_article(self, response: Response) -> AsyncIterator[Article | Request]:
+        if response.status == 404:  # the handler's answer to a gopher error item
+            self.target_missing(response)
+            return
         id_ = str(response.meta[ARTICLE_ID_META])
         text = _menu_text(response)
         try:
