@@ -519,24 +519,30 @@ def test_the_author_spider_follows_article_and_page_links_in_plain_markup() -> N
     assert spider.crawler.stats.get_value(stats.LISTING_PAGES) == 1
 
 
-def test_a_listing_without_page_links_is_probed_until_a_page_brings_nothing_new() -> None:
+def full_page(first: int) -> list[str]:
+    """A full listing page's article links (20), ids counting up from ``first``."""
+    return [f"/Slug/!{first + n}/" for n in range(20)]
+
+
+def test_a_listing_without_page_links_is_probed_while_pages_are_full() -> None:
     spider = make_spider(TagSpider, tag="900100")
     (start,) = started(spider)
-    page1 = plain_listing(["/A/!7000011/", "/B/!7000012/", "/Thema/!t900100/"])
+    page1 = plain_listing([*full_page(7000100), "/Thema/!t900100/"])
     requests = requests_of(
         callback_output(spider.parse_listing(html_response(start.url, page1, start)))
     )
     assert probes(requests) == [f"{BASE}/!t900100/?search_page=1"]
     (probe,) = [r for r in requests if PROBE_META in r.meta]
     assert 404 in probe.meta["handle_httpstatus_list"]  # past the end may be a 404
-    page2 = plain_listing(["/C/!7000013/", "/A/!7000011/"])
+    page2 = plain_listing(full_page(7000120))
     requests = requests_of(
         callback_output(spider.parse_listing(html_response(probe.url, page2, probe)))
     )
-    assert [r.url for r in requests] == [f"{BASE}/!7000013/", f"{BASE}/!t900100/?search_page=2"]
+    assert len([r for r in requests if ARTICLE_ID_META in r.meta]) == 20
+    assert probes(requests) == [f"{BASE}/!t900100/?search_page=2"]
     (probe,) = [r for r in requests if PROBE_META in r.meta]
-    # Only links already seen on this listing: the end; and it is no empty-listing alarm.
-    page3 = plain_listing(["/C/!7000013/"])
+    # Only links already seen on this listing: past the end, and no empty-listing alarm.
+    page3 = plain_listing(full_page(7000120)[:5])
     assert (
         requests_of(callback_output(spider.parse_listing(html_response(probe.url, page3, probe))))
         == []
@@ -544,16 +550,26 @@ def test_a_listing_without_page_links_is_probed_until_a_page_brings_nothing_new(
     collected = spider.crawler.stats
     assert collected.get_value(stats.LISTING_PAGES_PROBED) == 2
     assert collected.get_value(stats.LISTINGS_WITHOUT_ARTICLES) is None
-    assert collected.get_value(stats.EXPECTED_ARTICLES) == 3
+    assert collected.get_value(stats.EXPECTED_ARTICLES) == 40
+
+
+def test_a_short_listing_page_without_page_links_is_its_last() -> None:
+    spider = make_spider(TagSpider, tag="900100")
+    (start,) = started(spider)
+    body = plain_listing(full_page(7000100)[:9])
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(start.url, body, start)))
+    )
+    assert probes(requests) == []
+    assert spider.crawler.stats.get_value(stats.EXPECTED_ARTICLES) == 9
 
 
 def test_a_probe_answered_404_ends_the_listing_quietly() -> None:
     spider = make_spider(TagSpider, tag="900100")
     (start,) = started(spider)
+    body = plain_listing(full_page(7000100))
     requests = requests_of(
-        callback_output(
-            spider.parse_listing(html_response(start.url, plain_listing(["/A/!7000011/"]), start))
-        )
+        callback_output(spider.parse_listing(html_response(start.url, body, start)))
     )
     (probe,) = [r for r in requests if PROBE_META in r.meta]
     gone = html_response(probe.url, "<html><body>weg</body></html>", probe, status=404)
@@ -564,7 +580,7 @@ def test_a_probe_answered_404_ends_the_listing_quietly() -> None:
 def test_pages_counted_from_one_are_probed_past_the_repeated_first_page() -> None:
     spider = make_spider(TagSpider, tag="900100")
     (start,) = started(spider)
-    page1 = plain_listing(["/A/!7000011/", "/B/!7000012/"])
+    page1 = plain_listing(full_page(7000100))
     requests = requests_of(
         callback_output(spider.parse_listing(html_response(start.url, page1, start)))
     )
