@@ -1,5 +1,8 @@
 """FORMAT.md's character rules applied to every text field of an article.
 
+No control character, C1 code, bidi override or terminal escape sequence
+survives: they would reach dumps, JSONL lines and terminals.
+
 Pure functions, used by the crawl's normalise pipeline and by every command
 that turns a page or a dump into an article (``extract``, ``import-dumps``,
 ``reparse``), so each gives exactly what a crawl stores.
@@ -7,6 +10,7 @@ that turns a page or a dump into an article (``extract``, ``import-dumps``,
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import unicodedata
@@ -19,6 +23,49 @@ from tazarchive.items import Article, Block, LinkSpan
 INVISIBLE_CHARACTERS = frozenset("\u00ad\u200b\ufeff")
 # A single no-break space is typography ("5\u00a0km"); kept unless part of a run.
 KEPT_SPACES = frozenset("\u00a0\u202f")
+
+
+# Controls that are not whitespace (whitespace ones, like form feed or NEL,
+# become a space below): C0, DEL, C1, bidi embeddings, overrides and isolates.
+_CONTROL_CHARS = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069"
+_HAS_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+# What goes: a whole terminal escape sequence (7-bit and 8-bit CSI, a
+# terminated OSC, other ESC sequences), else the single control character.
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]{0,512}(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[ -/]*[0-~]?"
+    f"|[{_CONTROL_CHARS}]"
+)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters, bidi controls and terminal escape sequences."""
+    return _CONTROLS.sub("", text) if _HAS_CONTROL.search(text) else text
+
+
+def _strip_controls_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int, int]]:
+    """``strip_controls`` and where each of ``offsets`` lands (inside a removed run: its start)."""
+    if not _HAS_CONTROL.search(text):
+        return text, {o: o for o in offsets}
+    runs = [match.span() for match in _CONTROLS.finditer(text)]
+    pieces, at = [], 0
+    for start, end in runs:
+        pieces.append(text[at:start])
+        at = end
+    pieces.append(text[at:])
+    starts = [start for start, _ in runs]
+    removed_before = list(itertools.accumulate((end - start for start, end in runs), initial=0))
+    mapping = {}
+    for offset in offsets:
+        run = bisect.bisect_right(starts, offset) - 1
+        if run < 0:
+            mapping[offset] = offset
+        else:
+            start, end = runs[run]
+            mapping[offset] = offset - removed_before[run] - (min(offset, end) - start)
+    return "".join(pieces), mapping
 
 
 # Whatever the spacing rules below would change in an NFC text: an invisible
@@ -110,8 +157,11 @@ def _single_space(run: re.Match[str]) -> str:
 
 
 def normalise_text(text: str) -> str:
-    """FORMAT.md's character rules: NFC, no soft hyphens / zero-width spaces, one space."""
-    nfc = unicodedata.normalize("NFC", text)
+    """FORMAT.md's character rules: NFC, no soft hyphens / zero-width spaces, one space.
+
+    Control characters, bidi controls and terminal escape sequences go first.
+    """
+    nfc = unicodedata.normalize("NFC", strip_controls(text))
     if not _SPACING_TO_FIX.search(nfc):
         return nfc
     # The character loop's result without its index map: each run becomes its
@@ -124,11 +174,12 @@ def normalise_text(text: str) -> str:
 def normalise_block(block: Block) -> Block:
     """The block with its text normalised and its link spans moved along with it."""
     offsets = [o for span in block.links for o in (span.start, span.end)]
-    text, mapping = _normalise_mapped(block.text, offsets)
+    stripped, stripped_at = _strip_controls_mapped(block.text, offsets)
+    text, mapping = _normalise_mapped(stripped, list(stripped_at.values()))
     spans = []
     for span in block.links:
-        start = mapping.get(span.start, 0)
-        end = max(start, mapping.get(span.end, len(text)))
+        start = mapping.get(stripped_at[span.start], 0)
+        end = max(start, mapping.get(stripped_at[span.end], len(text)))
         # A link's own edge spaces stay outside it.
         while start < end and text[start].isspace():
             start += 1
@@ -143,9 +194,14 @@ def normalise_article(article: Article) -> Article:
     article.title = normalise_text(article.title)
     article.topline = normalise_text(article.topline)
     article.teaser = normalise_text(article.teaser)
+    article.url = strip_controls(article.url)
+    article.genre = strip_controls(article.genre) if article.genre else article.genre
     for author in article.authors:
         author.name = normalise_text(author.name)
+        author.url = strip_controls(author.url) if author.url else author.url
     if article.picture is not None:
+        if article.picture.url:
+            article.picture.url = strip_controls(article.picture.url)
         article.picture.caption = normalise_text(article.picture.caption)
         article.picture.credit = normalise_text(article.picture.credit)
     blocks = [normalise_block(block) for block in article.body]
@@ -153,9 +209,12 @@ def normalise_article(article: Article) -> Article:
     article.body = [b for b in blocks if b.text or b.links]
     for link in article.links:
         link.text = normalise_text(link.text)
+        link.href = strip_controls(link.href)
     for tag in article.tags:
         tag.name = normalise_text(tag.name)
+        tag.category = strip_controls(tag.category) if tag.category else tag.category
     for related in article.related:
+        related.url = strip_controls(related.url) if related.url else related.url
         related.topline = normalise_text(related.topline)
         related.title = normalise_text(related.title)
         related.teaser = normalise_text(related.teaser)

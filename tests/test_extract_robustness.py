@@ -1,11 +1,12 @@
-"""Any input gives an Article or None ("not an article"), never an exception."""
+"""Any input gives an Article, None ("not an article") or PageRejected, never another exception."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tazarchive.extract import extract_article, extract_listing
+from tazarchive.extract import PageRejected, extract_article, extract_listing
 from tazarchive.items import Article
 
 from .conftest import DATA
@@ -15,10 +16,25 @@ OLD = (DATA / "extract" / "article-2019-report.html").read_bytes()
 URL = "https://taz.de/!6012345/"
 
 
+REASONS = {
+    "bad_id",
+    "undecodable",
+    "mojibake",
+    "truncated",
+    "parse_incomplete",
+    "too_complex",
+}
+
+
 def outcome_is_valid(html: bytes | str) -> None:
-    result = extract_article(html, URL)
-    assert result is None or isinstance(result, Article)
-    extract_listing(html, URL)  # must not raise either
+    try:
+        result = extract_article(html, URL)
+    except PageRejected as rejected:
+        assert rejected.reason in REASONS, rejected
+        assert rejected.url == URL
+    else:
+        assert result is None or isinstance(result, Article)
+    extract_listing(html, URL)  # must not raise at all
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,10 +77,11 @@ def test_wrongly_declared_charset_still_reads_utf8_text() -> None:
     assert "zwölf" in article.body[0].text
 
 
-def test_latin1_bytes_declared_as_utf8_do_not_raise() -> None:
+def test_latin1_bytes_declared_as_utf8_are_rejected_as_undecodable() -> None:
     page = REPORT.decode("utf-8").encode("latin-1", "replace")
-    result = extract_article(page, URL)
-    assert result is None or result.id == "6012345"
+    with pytest.raises(PageRejected) as rejected:
+        extract_article(page, URL)
+    assert rejected.value.reason == "undecodable"
 
 
 def test_text_with_xml_declaration_is_read() -> None:
@@ -84,7 +101,10 @@ def test_ten_megabyte_page_is_extracted() -> None:
     assert len(article.body) > 9000
 
 
-def test_deeply_nested_ten_megabyte_page_does_not_raise() -> None:
+def test_deeply_nested_ten_megabyte_page_is_rejected_as_parse_incomplete() -> None:
     page = b"<html><body>" + b"<div>" * 2_000_000 + b"</body></html>"
     assert len(page) >= 10_000_000
-    assert extract_article(page, URL) is None
+    with pytest.raises(PageRejected) as rejected:
+        extract_article(page, URL)
+    assert rejected.value.reason == "parse_incomplete"
+    extract_listing(page, URL)  # must not raise

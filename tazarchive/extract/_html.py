@@ -92,32 +92,48 @@ def without_comments(data: bytes) -> bytes:
     return data
 
 
-def parse_html(html: bytes | str, *, skip_comments: bool = False) -> Element | None:
-    """Parse a page into one lxml tree; None when there is nothing to parse.
+def as_bytes(html: bytes | str) -> tuple[bytes, str | None]:
+    """The page as bytes and the encoding to parse them with (None: the page's declaration).
 
     A page that declares UTF-8 (as taz does) is parsed as UTF-8 straight away
     (stray invalid bytes become U+FFFD). Otherwise bytes that are valid UTF-8
     are read as UTF-8 whatever the page declares (a wrong ``charset`` must
     not garble the text), and other bytes go by the page's declaration.
-    ``skip_comments``: leave the reader comments unparsed (see ``without_comments``).
     """
     if isinstance(html, str):
         data = _XML_DECLARATION.sub("", html, count=1).encode("utf-8", "surrogatepass")
-        encoding: str | None = "utf-8"
-    else:
-        data = html
-        encoding = "utf-8" if _declares_utf8(data) or _is_utf8(data) else None
+        return data, "utf-8"
+    return html, "utf-8" if _declares_utf8(html) or _is_utf8(html) else None
+
+
+def parse_page(
+    data: bytes, encoding: str | None, *, skip_comments: bool = False
+) -> tuple[Element | None, bool]:
+    """One lxml tree of the page (None when there is nothing to parse), and whether it is whole.
+
+    The tree is not whole when libxml2 gave up part-way (a fatal error, such
+    as nesting beyond its depth limit): what follows is missing from it.
+    ``skip_comments``: leave the reader comments unparsed (see ``without_comments``).
+    """
     if not data.strip():
-        return None
+        return None, True
     if skip_comments:
         data = without_comments(data)
-    try:
-        return etree.fromstring(data, _parser(encoding))
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
+    for attempt in (encoding, "cp1252"):
+        parser = _parser(attempt)
         try:
-            return etree.fromstring(data, _parser("cp1252"))
+            root = etree.fromstring(data, parser)
         except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
-            return None
+            continue
+        last = parser.error_log.last_error
+        return root, last is None or last.level_name != "FATAL"
+    return None, True
+
+
+def parse_html(html: bytes | str, *, skip_comments: bool = False) -> Element | None:
+    """Parse a page into one lxml tree; None when there is nothing to parse (see ``as_bytes``)."""
+    data, encoding = as_bytes(html)
+    return parse_page(data, encoding, skip_comments=skip_comments)[0]
 
 
 _CHARSET_VALUE = re.compile(rb"""\s*=\s*["']?\s*([\w-]+)""")

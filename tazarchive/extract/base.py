@@ -15,12 +15,14 @@ from tazarchive.extract._html import (
     json_ld_article,
     xpath,
 )
+from tazarchive.extract.checks import check_id, check_text
+from tazarchive.extract.errors import PageRejected
 from tazarchive.extract.oracle import compare_body
 from tazarchive.items import Article, Author, Block, Link, LinkSpan, Picture, Related, Tag
 
 # Bump when a change to extraction changes what items contain, so stored
 # items can be told apart (and re-parsed from WARC).
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 # taz is a Berlin paper: where a page gives only local time, it is Berlin time.
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -35,6 +37,7 @@ class RawBlock:
     kind: Literal["paragraph", "subheading"]
     content: TextWithLinks
     source: BlockSource = "text"
+    element: Element | None = None  # where it came from, for the completeness checks
 
 
 @dataclass
@@ -174,40 +177,78 @@ class ArticlePage:
                 return candidate
         return self.url
 
-    def article_id(self) -> str | None:
-        if self.head.title_id.isdigit():
-            return self.head.title_id
+    def declared_ids(self) -> list[str]:
+        """The ids the page claims (taz:title data-id, canonical, og:url, cms id), in order."""
+        found = []
+        if self.head.title_id:
+            found.append(self.head.title_id)
         for candidate in (self.head.canonical, self.head.og_url):
-            found = urls.article_id(candidate) if candidate else None
-            if found:
-                return found
-        # Last resorts: the cms id meta (it sits in <body>: a search), the URL asked for.
-        cms_ids = _HeadXPaths.CMS_ID(self.root)
-        if cms_ids and cms_ids[0].strip().isdigit():
-            return str(cms_ids[0]).strip()
-        return urls.article_id(self.url)
+            from_link = urls.article_id(candidate) if candidate else None
+            if from_link:
+                found.append(from_link)
+        # The cms id meta sits in <body>: a search, so only when the head named none.
+        if not found:
+            found += [str(v).strip() for v in _HeadXPaths.CMS_ID(self.root)[:1] if str(v).strip()]
+        return found
+
+    def article_id(self, requested_id: str | None = None) -> str:
+        """The id to store the article under; "" when neither page nor URL names one.
+
+        With ``requested_id``, every id the page claims must be that one
+        (``id_mismatch``); ids must be sane (``bad_id``).
+        """
+        declared = [check_id(found, self.url) for found in self.declared_ids()]
+        if requested_id is not None:
+            others = sorted({found for found in declared if found != requested_id})
+            if others:
+                raise PageRejected(
+                    "id_mismatch", f"asked for {requested_id}, the page is {others[0]}", self.url
+                )
+            return requested_id
+        if declared:
+            return declared[0]
+        from_url = urls.article_id(self.url)
+        return check_id(from_url, self.url, "URL") if from_url else ""
+
+    def container_unclosed(self, data: bytes) -> bool:
+        """True when the raw page opens the article container and never closes it."""
+        return False
 
     def tags(self) -> list[Tag]:
         # taz:tag metadata names tags as taz's dump does, with ids and categories;
         # keep it as the page lists it (a tag listed twice stays twice).
         return list(self.head.tags) if self.head.tags else self.tags_from_page()
 
-    def to_item(self, fetched: datetime | None = None) -> Article | None:
-        id_ = self.article_id()
+    def to_item(
+        self, fetched: datetime | None = None, requested_id: str | None = None
+    ) -> Article | None:
+        """The article; None when the page has no title (it is no article then).
+
+        Raises PageRejected for an id other than ``requested_id``, a bad id,
+        and text that is not clean after decoding.
+        """
+        id_ = self.article_id(requested_id)
         topline, title = self.topline_and_title()
-        if not id_ or not title:
+        if not title:
             return None
         raw_blocks = self.body()
         blocks, links = _number_links(raw_blocks)
+        teaser = self.teaser()
+        picture = self.picture()
+        check_text(
+            [title, topline, teaser, *(b.text for b in blocks)]
+            + ([picture.caption, picture.credit] if picture else []),
+            self.url,
+        )
         return Article(
             id=id_,
             url=self.canonical_url(),
             title=title,
             topline=topline,
-            teaser=self.teaser(),
+            teaser=teaser,
             authors=self.authors(),
             published=self.published(),
-            picture=self.picture(),
+            picture=picture,
             body=blocks,
             links=links,
             tags=self.tags(),

@@ -10,11 +10,13 @@ from tazarchive import urls
 from tazarchive.extract._html import (
     Element,
     classes,
+    clean,
     css,
     first,
     has_class,
     text_of,
     text_with_links,
+    visible,
     xpath,
 )
 from tazarchive.extract.base import (
@@ -27,6 +29,7 @@ from tazarchive.extract.base import (
     related_teaser,
     unique_authors,
 )
+from tazarchive.extract.checks import container_unclosed
 from tazarchive.items import Author, Picture, Related, Tag
 
 _SKIP_TAGS = frozenset(
@@ -69,7 +72,9 @@ class ArticlePage2019(ArticlePage):
     NOT_GENRE: ClassVar[frozenset[str]] = frozenset(
         {"odd", "even", "first", "last", "sect", "sect_article", "news", "subjective", "objective"}
     )
-    NOT_BODY_CLASSES: ClassVar[frozenset[str]] = frozenset({"intro", "caption"})
+    TEXT_CLASS = "article"  # p.article: a text paragraph
+    CONTAINER_MARKER = b'itemprop="articleBody"'  # on the article.sectbody start tag
+    DESCRIPTION = xpath("/html/head/meta[@name='description']/@content")
 
     def sections(self) -> dict[str, list[Element]]:
         """The page's div.sect_* boxes this design reads, by class, in one pass over the divs.
@@ -180,30 +185,37 @@ class ArticlePage2019(ArticlePage):
         source: BlockSource,
         topline: Element | None,
     ) -> None:
+        # Only what is known to be text: the container's own paragraphs,
+        # headings, lists and quotes. Everything in a div (racks, promotion
+        # and paywall boxes, ad slots) or a span (ad bins) is left out.
         for child in element:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP_TAGS or child is topline:
                 continue
-            if tag == "p":
-                if self.NOT_BODY_CLASSES.isdisjoint(classes(child)):
-                    blocks.append(
-                        RawBlock("paragraph", text_with_links(child, skip_tags=_SKIP_TAGS), source)
-                    )
+            if tag == "p" or tag == "blockquote":
+                if self._is_text_paragraph(child):
+                    content = text_with_links(child, skip_tags=_SKIP_TAGS)
+                    blocks.append(RawBlock("paragraph", content, source, child))
             elif tag in _HEADINGS:
-                blocks.append(
-                    RawBlock("subheading", text_with_links(child, skip_tags=_SKIP_TAGS), source)
-                )
+                content = text_with_links(child, skip_tags=_SKIP_TAGS)
+                blocks.append(RawBlock("subheading", content, source, child))
             elif tag in _LISTS:
                 for item in child:
                     if item.tag == "li":
-                        blocks.append(
-                            RawBlock(
-                                "paragraph", text_with_links(item, skip_tags=_SKIP_TAGS), source
-                            )
-                        )
-            elif tag in ("div", "blockquote", "section"):
-                self._collect(child, blocks, source, topline)
-            # Inline leftovers at this level (the picture link, ad spans) are not text.
+                        content = text_with_links(item, skip_tags=_SKIP_TAGS)
+                        blocks.append(RawBlock("paragraph", content, source, item))
+
+    def _is_text_paragraph(self, p: Element) -> bool:
+        """p.article (with or without first/odd/even/last), or a p without any class."""
+        names = classes(p)
+        return not names or self.TEXT_CLASS in names
+
+    # --- completeness (12.4): what these designs offer in place of JSON-LD ------
+    def check_body(self, blocks: list[RawBlock]) -> str | None:
+        return tazxslt_mismatch(self, blocks)
+
+    def container_unclosed(self, data: bytes) -> bool:
+        return container_unclosed(data, self.CONTAINER_MARKER, b"</article")
 
     def tags_from_page(self) -> list[Tag]:
         boxes = self.sections()[self.TAGS]
@@ -240,6 +252,59 @@ class ArticlePage2019(ArticlePage):
             [c for c in classes(parent) if c not in self.NOT_GENRE] if parent is not None else []
         )
         return names[-1] if names else None
+
+
+# A campaign link (taz marks them "#matomo:…", older ones "#pk_campaign") or a
+# form in a kept block: a promotion box was taken for text.
+_CAMPAIGN = ("#matomo", "#pk_campaign", "pk_campaign=")
+_STRING = xpath("string()")
+_TEXT_PARAGRAPHS = xpath(".//p[contains(concat(' ', normalize-space(@class), ' '), ' article ')]")
+
+
+def tazxslt_mismatch(page: ArticlePage2019, blocks: list[RawBlock]) -> str:
+    """The tazxslt designs' completeness check: "" when the body looks whole and clean.
+
+    The meta description must agree with the teaser; the text paragraphs of
+    the article container (p.article, wherever they sit) must be exactly the
+    paragraphs kept; no kept block may carry a campaign link or a form.
+    """
+    descriptions = page.DESCRIPTION(page.root)
+    teaser = page.teaser()
+    if descriptions and teaser and not _agrees(clean(str(descriptions[0])), teaser):
+        return f"teaser differs from the meta description: {teaser[:40]!r}"
+    for n, block in enumerate(blocks, 1):
+        element = block.element
+        if element is None:
+            continue
+        if any(True for _ in element.iter("form", "input", "button")):
+            return f"block {n} holds a form: {block.content.text[:40]!r}"
+        for a in element.iter("a"):
+            href = a.get("href") or ""
+            if any(mark in href for mark in _CAMPAIGN):
+                return f"block {n} carries a campaign link {href[:60]!r}"
+    # Compared without whitespace: string() and the block builder space <br> differently.
+    expected = [
+        t
+        for t in ("".join(visible(str(_STRING(p))).split()) for p in _TEXT_PARAGRAPHS(page.article))
+        if t
+    ]
+    kept = [
+        "".join(b.content.text.split())
+        for b in blocks
+        if b.element is not None and b.element.tag == "p" and b.content.text
+    ]
+    if expected != kept:
+        missing = next((t for t in expected if t not in kept), None)
+        if missing is not None:
+            return f"a text paragraph of the container is missing: {missing[:40]!r}"
+        return f"{len(kept)} paragraphs kept, the container has {len(expected)} text paragraphs"
+    return ""
+
+
+def _agrees(description: str, teaser: str) -> bool:
+    """A description may stop short of the teaser ("…") or go on (with the byline)."""
+    description, teaser = description.rstrip(" .…"), teaser.rstrip(" .…")
+    return teaser.startswith(description) or description.startswith(teaser)
 
 
 def _skip_author(element: Element) -> bool:

@@ -30,6 +30,7 @@ from tazarchive.extract.base import (
     related_teaser,
     unique_authors,
 )
+from tazarchive.extract.checks import container_unclosed
 from tazarchive.items import Author, Picture, Related, Tag
 
 _SKIP_TAGS = frozenset(
@@ -93,6 +94,9 @@ class ArticlePage2024(ArticlePage):
             ):
                 return article
         return None
+
+    def container_unclosed(self, data: bytes) -> bool:
+        return container_unclosed(data, b"module-article", b"</article")
 
     def children(self) -> dict[str, list[Element]]:
         """The article's direct children by part: headline, teaser, author, picture, body."""
