@@ -18,6 +18,7 @@ from scrapy.utils.request import RequestFingerprinter
 from scrapy.utils.test import get_crawler
 
 from tazarchive import stats
+from tazarchive.extract.errors import PageRejected
 from tazarchive.items import Article
 from tazarchive.spiders.articles import ArticlesSpider, article_id_of
 from tazarchive.spiders.author import AuthorSpider
@@ -160,10 +161,17 @@ def test_listing_variants_share_one_url_and_keep_only_the_page() -> None:
 # --- callbacks -------------------------------------------------------------------
 
 
+def article_response(spider: Any, id_: str, body: str) -> HtmlResponse:
+    """The response to the spider's own request for article ``id_`` (its meta included)."""
+    request = spider.article_request(id_)
+    return html_response(request.url, body, request)
+
+
 def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links() -> None:
     spider = make_spider(TazSpider)
-    url = f"{BASE}/!7000001/"
-    results = callback_output(spider.parse_article(html_response(url, article_page("7000001"))))
+    results = callback_output(
+        spider.parse_article(article_response(spider, "7000001", article_page("7000001")))
+    )
     assert isinstance(results[0], Article)
     assert results[0].id == "7000001"
     assert {r.url for r in requests_of(results)} == {
@@ -177,19 +185,24 @@ def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links(
 @pytest.mark.parametrize("cls", [AuthorSpider, TagSpider])
 def test_listing_spiders_follow_nothing_from_article_pages(cls: type[Spider]) -> None:
     spider = make_spider(cls, **{cls.argument: "1"})  # type: ignore[attr-defined]
-    url = f"{BASE}/!7000001/"
-    results = callback_output(spider.parse_article(html_response(url, article_page("7000001"))))
-    assert [type(r) for r in results] == [Article]
+    response = article_response(spider, "7000001", article_page("7000001"))
+    assert [type(r) for r in callback_output(spider.parse_article(response))] == [Article]
 
 
-def test_a_page_that_is_no_article_is_counted_not_yielded() -> None:
+def test_an_article_request_answered_by_a_page_of_no_known_design_is_rejected() -> None:
     spider = make_spider(TazSpider)
-    url = f"{BASE}/!7000001/"
-    results = callback_output(
-        spider.parse_article(html_response(url, "<html><body>Fehler</body></html>"))
-    )
-    assert results == []
-    assert spider.crawler.stats.get_value(stats.EXTRACT_NOT_ARTICLE) == 1
+    response = article_response(spider, "7000001", "<html><body>Fehler</body></html>")
+    with pytest.raises(PageRejected) as raised:  # for the archive's middleware to count
+        callback_output(spider.parse_article(response))
+    assert raised.value.reason == "unknown_design"
+
+
+def test_an_article_page_claiming_another_id_is_rejected() -> None:
+    spider = make_spider(TazSpider)
+    response = article_response(spider, "7000001", article_page("7000009"))
+    with pytest.raises(PageRejected) as raised:
+        callback_output(spider.parse_article(response))
+    assert raised.value.reason == "id_mismatch"
 
 
 def test_parse_listing_requests_teasers_by_id_and_the_listings_own_pages() -> None:
@@ -631,13 +644,10 @@ def test_the_taz_spider_follows_every_pattern_link_on_a_page_of_unknown_kind() -
 
 def test_the_taz_spider_follows_links_from_an_article_in_any_markup() -> None:
     spider = make_spider(TazSpider)
-    body = plain_listing(["/Zwei/!7000002/", "/Name/!a900001/", "/Politik/!p4615/"])
-    results = callback_output(spider.parse_article(html_response(f"{BASE}/!7000001/", body)))
-    assert {r.url for r in requests_of(results)} == {
-        f"{BASE}/!7000002/",
-        f"{BASE}/!a900001/",
-        f"{BASE}/Politik/!p4615/",
-    }
+    links = '<div><span><a href="/Zwei/!7000005/">x</a><a href="/Kultur/!p4639/">y</a></span></div>'
+    body = article_page("7000001").replace("</body>", f"{links}</body>")
+    results = callback_output(spider.parse_article(article_response(spider, "7000001", body)))
+    assert {f"{BASE}/!7000005/", f"{BASE}/Kultur/!p4639/"} <= {r.url for r in requests_of(results)}
 
 
 # --- alarms ---------------------------------------------------------------------------

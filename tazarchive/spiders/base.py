@@ -22,6 +22,7 @@ from scrapy import Request, Spider
 
 from tazarchive import stats, urls
 from tazarchive.extract import extract_article, extract_listing
+from tazarchive.extract.errors import PageRejected
 from tazarchive.extract.listing import page_hrefs
 from tazarchive.middlewares import fail_run
 
@@ -194,7 +195,8 @@ class TazBaseSpider(Spider):
 
     def page_links(self, response: Response) -> urls.PageLinks:
         """Article ids and listing URLs a page links to, by pattern, whatever its markup."""
-        return urls.page_links(page_hrefs(response.text), response.url, self.base_url)
+        hrefs = page_hrefs(response.text, response.url)
+        return urls.page_links(hrefs, response.url, self.base_url)
 
     # --- requests -------------------------------------------------------------
 
@@ -243,12 +245,15 @@ class TazBaseSpider(Spider):
         if response.status == 404:
             self.target_missing(response)
             return
-        # PageRejected propagates: the archive's spider middleware counts it.
-        article = extract_article(response.text, response.url, fetched=datetime.now(UTC))
-        if article is None:  # until extraction knows the requested id (contract 3)
-            self._inc_stat(stats.EXTRACT_NOT_ARTICLE)
-            self.logger.warning("Not an article: %s", response.url)
-        else:
+        # PageRejected (unknown design, wall, garbled, ...) propagates: the
+        # archive's spider middleware counts it and keeps it out of the ledger.
+        article = extract_article(
+            response.text,
+            response.url,
+            fetched=datetime.now(UTC),
+            requested_id=response.meta.get(ARTICLE_ID_META),
+        )
+        if article is not None:
             yield article
         for request in self.follow_from_article(response):
             yield request
@@ -259,7 +264,11 @@ class TazBaseSpider(Spider):
                 self.target_missing(response)
             return  # a probe past the end of a listing
         self._requested.add(response.url)  # its own links to itself are no new page
-        links = self.page_links(response)
+        try:
+            links = self.page_links(response)
+        except PageRejected as rejected:  # beyond the parse bounds: read as no link at all
+            self.logger.warning("listing page not read: %s", rejected)
+            links = urls.PageLinks()
         probe = response.meta.get(PROBE_META)
         self._inc_stat(stats.LISTING_PAGES)
         if not links.articles and probe is None:
