@@ -35,6 +35,11 @@ def chosen_format(opts: argparse.Namespace, settings: BaseSettings | None) -> st
     return str(fmt)
 
 
+def one_line(text: str) -> str:
+    """``text`` safe for a terminal, on one line: controls and line breaks escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def print_each(
     files: Iterable[Path],
     convert: Callable[[Path], str],
@@ -47,16 +52,19 @@ def print_each(
 
     A file that fails gets one line on ``err``, ``<command>: <path>: <reason>``;
     ``convert`` says why by raising ValueError (its text is the reason) or OSError.
-    The other files are still done.
+    Anything else it raises is a failure too, named in one line, never a
+    traceback. The other files are still done.
     """
     failures = 0
     for path in files:
         try:
             converted = convert(path)
         except OSError as exc:
-            print(f"{command}: {path}: cannot read: {exc.strerror or exc}", file=err)
+            print(one_line(f"{command}: {path}: cannot read: {exc.strerror or exc}"), file=err)
         except ValueError as exc:
-            print(f"{command}: {path}: {exc}", file=err)
+            print(one_line(f"{command}: {path}: {exc}"), file=err)
+        except Exception as exc:  # a bug must cost one file, not the run: named, counted
+            print(one_line(f"{command}: {path}: failed: {type(exc).__name__}: {exc}"), file=err)
         else:
             # Bytes, so the gophermap's CRLF line ends pass through unchanged.
             out.write(converted.encode("utf-8"))

@@ -101,7 +101,9 @@ def check_text(texts: Iterable[str], url: str) -> None:
     at = text.find("\ufffd")
     if at != -1:
         raise PageRejected("undecodable", f"U+FFFD in the text: {_around(text, at)!r}", url)
-    found = _MOJIBAKE.search(text)
+    # Every pattern starts with one of three letters German text rarely has:
+    # looking for them first costs a fraction of the regex search.
+    found = _MOJIBAKE.search(text) if any(c in text for c in "\u00c2\u00c3\u00e2") else None
     if found:
         raise PageRejected(
             "mojibake", f"UTF-8 read as cp1252/latin-1: {_around(text, found.start())!r}", url

@@ -57,13 +57,18 @@ class ArticlePage2008(ArticlePage2019):
             found.append(text_of(cms))
         return found
 
+    _teaser_parts: tuple[str, str] | None = None
+
     def _split_teaser(self) -> tuple[str, str]:
         """The teaser without its byline, and the byline's names as written."""
-        teaser = super().teaser()
-        byline = _BYLINE.search(teaser)
-        if byline is None or byline.start() == 0:
-            return teaser, ""
-        return teaser[: byline.start()].rstrip(), byline.group(1)
+        if self._teaser_parts is None:
+            teaser = super().teaser()
+            byline = _BYLINE.search(teaser) if "VON " in teaser else None
+            if byline is None or byline.start() == 0:
+                self._teaser_parts = teaser, ""
+            else:
+                self._teaser_parts = teaser[: byline.start()].rstrip(), byline.group(1)
+        return self._teaser_parts
 
     def teaser(self) -> str:
         return self._split_teaser()[0]

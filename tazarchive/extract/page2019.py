@@ -16,7 +16,6 @@ from tazarchive.extract._html import (
     has_class,
     text_of,
     text_with_links,
-    visible,
     xpath,
 )
 from tazarchive.extract.base import (
@@ -24,6 +23,7 @@ from tazarchive.extract.base import (
     BlockSource,
     RawBlock,
     author_from_link,
+    furniture_in,
     ld_authors,
     parse_datetime,
     related_teaser,
@@ -254,13 +254,6 @@ class ArticlePage2019(ArticlePage):
         return names[-1] if names else None
 
 
-# A campaign link (taz marks them "#matomo:…", older ones "#pk_campaign") or a
-# form in a kept block: a promotion box was taken for text.
-_CAMPAIGN = ("#matomo", "#pk_campaign", "pk_campaign=")
-_STRING = xpath("string()")
-_TEXT_PARAGRAPHS = xpath(".//p[contains(concat(' ', normalize-space(@class), ' '), ' article ')]")
-
-
 def tazxslt_mismatch(page: ArticlePage2019, blocks: list[RawBlock]) -> str:
     """The tazxslt designs' completeness check: "" when the body looks whole and clean.
 
@@ -272,32 +265,19 @@ def tazxslt_mismatch(page: ArticlePage2019, blocks: list[RawBlock]) -> str:
     teaser = page.teaser()
     if descriptions and teaser and not _agrees(clean(str(descriptions[0])), teaser):
         return f"teaser differs from the meta description: {teaser[:40]!r}"
-    for n, block in enumerate(blocks, 1):
-        element = block.element
-        if element is None:
-            continue
-        if any(True for _ in element.iter("form", "input", "button")):
-            return f"block {n} holds a form: {block.content.text[:40]!r}"
-        for a in element.iter("a"):
-            href = a.get("href") or ""
-            if any(mark in href for mark in _CAMPAIGN):
-                return f"block {n} carries a campaign link {href[:60]!r}"
-    # Compared without whitespace: string() and the block builder space <br> differently.
-    expected = [
-        t
-        for t in ("".join(visible(str(_STRING(p))).split()) for p in _TEXT_PARAGRAPHS(page.article))
-        if t
-    ]
-    kept = [
-        "".join(b.content.text.split())
-        for b in blocks
-        if b.element is not None and b.element.tag == "p" and b.content.text
-    ]
-    if expected != kept:
-        missing = next((t for t in expected if t not in kept), None)
-        if missing is not None:
-            return f"a text paragraph of the container is missing: {missing[:40]!r}"
-        return f"{len(kept)} paragraphs kept, the container has {len(expected)} text paragraphs"
+    furniture = furniture_in(blocks)
+    if furniture:
+        return furniture
+    # The kept paragraphs must be exactly the container's non-empty p.article
+    # (compared as elements: no text is built twice).
+    kept = {b.element for b in blocks if b.element is not None and b.element.tag == "p"}
+    marked = [p for p in page.article.iter("p") if page.TEXT_CLASS in classes(p)]
+    missing = next((p for p in marked if p not in kept and text_of(p)), None)
+    if missing is not None:
+        return f"a text paragraph of the container is missing: {text_of(missing)[:40]!r}"
+    unmarked = next((b for b in blocks if b.element in kept and b.element not in marked), None)
+    if unmarked is not None and unmarked.content.text:
+        return f"a paragraph not marked as text was kept: {unmarked.content.text[:40]!r}"
     return ""
 
 

@@ -25,6 +25,7 @@ from tazarchive.extract.base import (
     BlockSource,
     RawBlock,
     author_from_link,
+    is_furniture,
     ld_authors,
     parse_datetime,
     related_teaser,
@@ -219,16 +220,16 @@ class ArticlePage2024(ArticlePage):
                 content = text_with_links(
                     child, skip_tags=_SKIP_TAGS, drop_cap_class=self.DROP_CAP_CLASS
                 )
-                blocks.append(RawBlock("paragraph", content, source))
+                blocks.append(RawBlock("paragraph", content, source, child))
             elif tag in _HEADINGS:
                 content = text_with_links(child, skip_tags=_SKIP_TAGS)
-                blocks.append(RawBlock("subheading", content, source))
+                blocks.append(RawBlock("subheading", content, source, child))
             elif tag in _LISTS:
                 for item in child:
                     if item.tag == "li":
                         content = text_with_links(item, skip_tags=_SKIP_TAGS)
-                        blocks.append(RawBlock("paragraph", content, source))
-            else:
+                        blocks.append(RawBlock("paragraph", content, source, item))
+            elif not _is_promotion(child):
                 self._collect(child, blocks, source)
 
     # --- around the article -----------------------------------------------------
@@ -275,6 +276,19 @@ class ArticlePage2024(ArticlePage):
             if name.startswith(self.GENRE_PREFIX) and len(name) > len(self.GENRE_PREFIX):
                 return name[len(self.GENRE_PREFIX) :]
         return None
+
+
+# Class words of boxes that are not text (promotion, donation, paywall, teasers, sharing).
+_FURNITURE_WORDS = ("tzi", "paywall", "promo", "teaser", "share", "newsletter", "abo", "rack")
+
+
+def _is_promotion(element: Element) -> bool:
+    """A container in the corpus that is furniture, not text (boxes without data-for)."""
+    names = (element.get("class") or "") + " " + (element.get("id") or "")
+    if any(word in names for word in _FURNITURE_WORDS):
+        return True
+    # A form or a campaign link, unless in the wrapper that holds the text paragraphs.
+    return is_furniture(element) and not any(has_class(p, "paragraph") for p in element.iter("p"))
 
 
 def _skip_credit(element: Element) -> bool:
