@@ -58,8 +58,7 @@ def _targets(site: Site) -> list[str]:
         if section.id == OVERVIEW.id:
             continue
         for page in range(1, site.listing_pages("section", section.id) + 1):
-            query = "" if page == 1 else f"?search_page={page - 2 + site.page2_param}"
-            targets.append(section.path + query)
+            targets.append(section.path + site.page_query(page))
     return targets
 
 

@@ -68,3 +68,19 @@ def test_home_listing_links_reach_sections_and_tags(served: tuple[object, str]) 
     assert listing.teasers
     assert any("!p" in link for link in listing.links)
     assert any("!t" in link for link in listing.links)
+
+
+@pytest.mark.parametrize(
+    "options", [{"unknown_design": 1.0}, {"faults": "challenge"}], ids=["unknown", "challenge"]
+)
+def test_unknown_design_and_consent_pages_are_not_articles(options: dict[str, object]) -> None:
+    if options.get("faults"):
+        options = {"faults": replica.Faults(challenge=1.0)}
+    site = replica.Site(60, seed=3, **options)
+    with replica.ReplicaServer(site) as server:
+        for index in (12, 17):  # the page would be of the current / previous design
+            url = f"{server.base_url}/!{site.id_of(index)}/"
+            assert extract_article(fetch(url), url) is None, url
+        site.configure(unknown_design=0.0, faults=replica.Faults())
+        url = f"{server.base_url}/!{site.id_of(12)}/"
+        assert extract_article(fetch(url), url) is not None  # the same id, served normally

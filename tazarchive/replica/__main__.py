@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tazarchive.replica",
         description="Serve a generated taz.de replica on a loopback address.",
-        epilog="Control paths while serving: /__replica__/{log,revise,fail,configure,params}.",
+        epilog="While serving, GET /__replica__/configure?faults={} removes every fault and "
+        "?unknown_design=0&listing_markup=taz serves the normal site again (same ids); other "
+        "control paths: /__replica__/{log,revise,fail,params}. Only loopback addresses.",
     )
     add = parser.add_argument
     add("--articles", type=int, default=500, help="number of articles (10-100000)")
@@ -71,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help=f"inject a fault (repeatable); names: {', '.join(NAMES)}",
+        help="inject a fault of issue 10's table (repeatable): NAME=FRACTION hits that share "
+        "of articles (chosen by seed), a bare NAME every article; ban_after=N: 403 after N "
+        f"requests. Names: {', '.join(NAMES)}",
     )
     add("--foreign", action="store_true", help="also serve the offsite_redirect target host")
     add("--no-log", action="store_true", help="keep no request log")

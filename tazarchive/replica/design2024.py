@@ -230,8 +230,11 @@ def _body(data: ArticleData) -> tuple[str, str]:
         order += 1
         if block.box == "bio" or block.kind == "subheading":
             text = segments_text(block)
-            kind = "bio" if block.box == "bio" else "subheading"
-            out.append(_part(kind, order=order, text=esc(text), anchor=slugify(text).lower()))
+            if block.box == "bio":
+                out.append(_part("bio", order=order, text=esc(text)))
+            else:
+                anchor = slugify(text).lower()
+                out.append(_part("subheading", order=order, text=esc(text), anchor=anchor))
             ld.append(text + "\n      ")
             continue
         p_index += 1

@@ -159,21 +159,26 @@ def claim_id(page: str, real_id: str, claimed: str) -> str:
 
 def nest(page: str, depth: int) -> str:
     """Wrap the body after its first paragraph in ``depth`` nested elements."""
-    for start_mark, end_mark in _BODY_MARKS:
+    for start_mark, block_end, end_mark in _BODY_MARKS:
         start = page.find(start_mark)
         if start < 0:
             continue
-        first_end = page.index("</p>\n", start) + len("</p>\n")
+        first_end = page.index(block_end, start) + len(block_end)
         end = page.index(end_mark, first_end)
         opened = '<div class="nest">' * depth
         return page[:first_end] + opened + page[first_end:end] + "</div>" * depth + page[end:]
     raise ValueError("no article body to nest")
 
 
+# (where the body starts, how its first block ends, where the body ends) per design
 _BODY_MARKS = (
-    ("main-article-corpus", '</div>\n</div>\n<div x-data="{}" class="tzi-bottom-container'),
-    ('itemprop="articleBody"', "    </article></div>"),
-    ('class="tz-story__flow"', "</div>\n<footer"),
+    (
+        "main-article-corpus",
+        "</p>\n",
+        '</div>\n</div>\n<div x-data="{}" class="tzi-bottom-container',
+    ),
+    ('itemprop="articleBody"', "</p>\n", "    </article></div>"),
+    ('class="tz-story__flow"', "</div>\n", "</div>\n<footer"),
 )
 
 
