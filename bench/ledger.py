@@ -6,7 +6,7 @@
 1. Peak RSS (ru_maxrss of a child process) of a run over a ledger of 1,000
    known ids beside one over 100,000: every id goes through the spider
    middleware (an article request for it, dropped as known) and 1,000 of them
-   through the dedup pipeline (an unchanged article, dropped as known). The
+   through ``Archive.store`` (an unchanged article: known). The
    ledgers are filled in other child processes first, so filling costs nothing
    here. Target: within 50 MB of each other.
 2. A re-run over N known articles (10,000): a replica site of N articles in
@@ -20,7 +20,6 @@ Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import re
 import resource
@@ -52,7 +51,7 @@ def _article(article_id: str):  # type: ignore[no-untyped-def]
 
 
 def child_fill(db: str, count: int) -> None:
-    from tazarchive.ledger import Ledger, content_hash
+    from tazarchive.archive import Ledger, content_hash
 
     with Ledger(db) as ledger:
         for n in range(count):
@@ -65,22 +64,16 @@ def child_fill(db: str, count: int) -> None:
 def child_run(db: str, count: int) -> None:
     """One "run" over the ledger; prints ru_maxrss (KiB) and how many were dropped as known."""
     from scrapy import Request
-    from scrapy.exceptions import DropItem
 
-    from tazarchive.ledger import KnownArticlesMiddleware, Ledger
-    from tazarchive.pipelines import DedupPipeline
+    from tazarchive import stats as keys
+    from tazarchive.archive import Archive, ArchiveLayout, CountingStats, Ledger
+    from tazarchive.archive.crawl import KnownArticlesMiddleware
 
-    class Stats:
-        def __init__(self) -> None:
-            self.values: dict[str, int] = {}
-
-        def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-            self.values[key] = self.values.get(key, start) + count
-
-    stats = Stats()
+    stats = CountingStats()
     started = time.perf_counter()
-    with Ledger(db) as ledger:
-        middleware = KnownArticlesMiddleware(ledger, stats)  # type: ignore[arg-type]
+    layout = ArchiveLayout.from_settings({"TAZARCHIVE_OUTPUT_DIR": str(Path(db).parent / "a")})
+    with Archive(layout, ledger=Ledger(db), stats=stats) as archive:
+        middleware = KnownArticlesMiddleware(archive, stats)  # type: ignore[arg-type]
         passed = 0
         for n in range(count):
             article_id = str(FIRST_ID + n)
@@ -89,15 +82,14 @@ def child_run(db: str, count: int) -> None:
             )
             if middleware.get_processed_request(request, None) is not None:
                 passed += 1
-        dedup = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
         for n in range(0, count, max(1, count // DEDUP_SAMPLE)):
-            with contextlib.suppress(DropItem):
-                dedup.process_item(_article(str(FIRST_ID + n)))
+            archive.store(_article(str(FIRST_ID + n)))
     print(
         json.dumps(
             {
                 "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                "known": stats.values.get("tazarchive/articles/known", 0),
+                "known": stats.get_value(keys.ARTICLES_KNOWN, 0)
+                + stats.get_value(keys.ARTICLES_SKIPPED_KNOWN, 0),
                 "passed": passed,
                 "seconds": time.perf_counter() - started,
             }

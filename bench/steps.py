@@ -24,18 +24,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tazarchive.archive import ArchiveLayout, content_hash, write_atomic
 from tazarchive.dump import render
 from tazarchive.exporters import ArticleJsonLinesExporter
 from tazarchive.extract import extract_article, extract_listing
 from tazarchive.items import Article
-from tazarchive.ledger import content_hash
 from tazarchive.normalise import normalise_article
-from tazarchive.pipelines import store_dump, write_atomic
 from tazarchive.replica import Site
 from tazarchive.replica.server import respond
 from tazarchive.warc import HttpMessage, exchange_records
 
 BASE = "http://127.0.0.1:8000"
+
+
+def _store_dump(root: Path, item: Article) -> None:
+    """Render and write one dump where the archive puts it (what Archive.store does for it)."""
+    layout = ArchiveLayout.from_settings({"TAZARCHIVE_OUTPUT_DIR": str(root)})
+    write_atomic(layout.dump_path(item, item.revision), render(item, "seed").encode("utf-8"))
 
 
 def timed(name: str, step: Callable[[Any], object], inputs: Sequence[Any]) -> None:
@@ -80,7 +85,9 @@ def main() -> None:
     timed("render seed dump", lambda item: render(item, "seed"), copies)
     dumps = [render(item, "seed").encode() for item in copies]
     with tempfile.TemporaryDirectory(prefix="tazarchive-steps-") as tmp:
-        timed("store_dump (render + fsync write)", lambda item: store_dump(Path(tmp), item), copies)
+        timed(
+            "store_dump (render + fsync write)", lambda item: _store_dump(Path(tmp), item), copies
+        )
         numbered = list(enumerate(dumps))
         folder = Path(tmp, "write_atomic")
         timed(

@@ -4,11 +4,15 @@
   lossless JSON line per article (``article_from_dict`` reads it back exactly).
 * ``tazdump`` → :class:`TazDumpExporter`: each article's dump, one after the
   other, e.g. ``scrapy crawl articles -a ids=6110749 -O -:tazdump``.
+* ``csv`` → :class:`ArticleCsvExporter`: one row per article, nested fields
+  flattened into readable text (names joined by "; ", paragraphs by blank lines).
 * local files → :class:`LineSafeFileFeedStorage`: unbuffered, so every
   exporter ``write`` is one ``os.write`` of a complete record: a killed run
   neither loses a line it exported nor leaves half a line.
 
-Exporters only write: no stats, no decisions.
+Exporters only write, and count a failed write or rendering
+(``tazarchive/articles/store_errors``: the run fails on it) before raising it:
+Scrapy only logs an exception from a feed's ``export_item``.
 """
 
 from __future__ import annotations
@@ -17,40 +21,62 @@ import io
 import json
 import logging
 import os
-import re
 from typing import IO, TYPE_CHECKING, Any
 
-from scrapy.exporters import BaseItemExporter
+from scrapy.exporters import BaseItemExporter, CsvItemExporter
 from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
+from tazarchive import stats as keys
+from tazarchive.archive import ArchiveLayout, article_json_line, cut_partial_last_line
+from tazarchive.archive.jsonl import escape_line_breakers
 from tazarchive.dump import GopherOptions, render
 from tazarchive.items import Article, article_to_dict
-from tazarchive.pipelines import output_dir
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
 LINE_FORMATS = frozenset({"jsonl", "jsonlines", "jl"})
-
-# Characters str.splitlines() (and so many JSONL readers) treat as line ends
-# that JSON leaves raw inside strings (it escapes those below U+0020 itself).
-# Escaping them keeps one record per line for every reader, not only for "\n".
-_LINE_BREAKERS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
-# str.translate with a dict is slow on long non-ASCII lines; most have none of them.
-_HAS_LINE_BREAKER = re.compile("[\x85\u2028\u2029]")
 
 
 def _is_utf(encoding: str) -> bool:
     return encoding.lower().replace("-", "").replace("_", "").startswith("utf")
 
 
-class ArticleJsonLinesExporter(BaseItemExporter):
+class _FailuresCounted:
+    """``export_item`` calls ``_export``; an exception in it is counted, then raised."""
+
+    stats: StatsCollector | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
+        exporter = cls(file, **cls.crawler_kwargs(crawler, kwargs))  # type: ignore[call-arg]
+        exporter.stats = crawler.stats
+        return exporter
+
+    @classmethod
+    def crawler_kwargs(cls, crawler: Crawler, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return kwargs
+
+    def export_item(self, item: Any) -> None:
+        try:
+            self._export(item)
+        except Exception:
+            if self.stats is not None:
+                self.stats.inc_value(keys.ARTICLES_STORE_ERRORS)
+            raise
+
+    def _export(self, item: Any) -> None:
+        raise NotImplementedError
+
+
+class ArticleJsonLinesExporter(_FailuresCounted, BaseItemExporter):
     """JSON Lines: an :class:`Article` as ``article_to_dict``, other items via ItemAdapter.
 
     Every record is encoded completely first and written with ONE ``write``
@@ -62,25 +88,26 @@ class ArticleJsonLinesExporter(BaseItemExporter):
         super().__init__(dont_fail=True, **kwargs)
         self.file = file
         self.charset: str = self.encoding or "utf-8"
+        self._utf = _is_utf(self.charset) and not self._kwargs
         self._kwargs.setdefault("ensure_ascii", not _is_utf(self.charset))
         self._kwargs.setdefault("separators", (",", ":"))
         self.encoder: json.JSONEncoder = ScrapyJSONEncoder(**self._kwargs)
 
-    def export_item(self, item: Any) -> None:
-        if isinstance(item, Article):
+    def _export(self, item: Any) -> None:
+        if isinstance(item, Article) and self.fields_to_export is None and self._utf:
+            # The archive's own line: a feed of archived articles equals its JSONL.
+            line = article_json_line(item)
+        elif isinstance(item, Article):
             record = article_to_dict(item)
             if self.fields_to_export is not None:
                 record = {name: record[name] for name in self.fields_to_export if name in record}
+            line = escape_line_breakers(self.encoder.encode(record))
         else:
-            record = dict(self.get_serialized_fields(item))
-        line = self.encoder.encode(record)
-        if _HAS_LINE_BREAKER.search(line):
-            line = line.translate(_LINE_BREAKERS)
-        line += "\n"
-        self.file.write(line.encode(self.charset))
+            line = escape_line_breakers(self.encoder.encode(dict(self.get_serialized_fields(item))))
+        self.file.write((line + "\n").encode(self.charset))
 
 
-class TazDumpExporter(BaseItemExporter):
+class TazDumpExporter(_FailuresCounted, BaseItemExporter):
     """Each article's dump text, one after the other (every dump ends with a newline).
 
     ``dump_format`` (feed option ``item_export_kwargs``) picks the rendering;
@@ -104,12 +131,12 @@ class TazDumpExporter(BaseItemExporter):
         self._warned_types: set[type] = set()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
+    def crawler_kwargs(cls, crawler: Crawler, kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs.setdefault("dump_format", crawler.settings["TAZARCHIVE_DUMP_FORMAT"])
         kwargs.setdefault("gopher", GopherOptions.from_settings(crawler.settings))
-        return cls(file, **kwargs)
+        return kwargs
 
-    def export_item(self, item: Any) -> None:
+    def _export(self, item: Any) -> None:
         if not isinstance(item, Article):
             if type(item) not in self._warned_types:
                 self._warned_types.add(type(item))
@@ -165,40 +192,45 @@ class LineSafeFileFeedStorage(FileFeedStorage):
         return _WholeWriteFile(path, "ab" if self.write_mode == "ab" else "wb")
 
 
-def cut_partial_last_line(path: str | os.PathLike[str], *, chunk: int = 65536) -> int:
-    """Truncate a line file after its last ``\\n``; return the number of bytes cut."""
-    try:
-        file = open(path, "rb+")  # noqa: SIM115 - closed below, after the scan
-    except FileNotFoundError:
-        return 0
-    with file:
-        size = file.seek(0, os.SEEK_END)
-        if size == 0:
-            return 0
-        file.seek(size - 1)
-        if file.read(1) == b"\n":
-            return 0
-        keep = 0
-        end = size
-        while end > 0:
-            start = max(0, end - chunk)
-            file.seek(start)
-            newline = file.read(end - start).rfind(b"\n")
-            if newline >= 0:
-                keep = start + newline + 1
-                break
-            end = start
-        file.truncate(keep)
-    logger.warning("%s ended in a partial line (a killed run); cut %d bytes", path, size - keep)
-    return size - keep
-
-
 def archive_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:
-    """FEEDS ``uri_params``: adds ``%(output_dir)s`` (TAZARCHIVE_OUTPUT_DIR) to the URI params.
+    """FEEDS ``uri_params``: adds ``%(output_dir)s`` (the archive folder) to the URI params.
 
-    ``%(time)s`` is written as the run reports write it (``2025-10-24T08-00-00Z``),
-    not Scrapy's ``…+00-00``, so a run's JSONL and report names match.
+    ``%(time)s`` is written as every archive file name writes it
+    (``2025-10-24T08-00-00Z``), not Scrapy's ``…+00-00``.
     """
-    params["output_dir"] = os.fspath(output_dir(spider.crawler.settings))
+    params["output_dir"] = os.fspath(ArchiveLayout.from_settings(spider.crawler.settings).root)
     params["time"] = str(params.get("time", "")).replace("+00-00", "Z")
     return params
+
+
+# Nested fields as readable text in one CSV cell each.
+def _csv_row(article: Article) -> dict[str, Any]:
+    record = article_to_dict(article)
+    record["authors"] = "; ".join(a.name for a in article.authors)
+    record["tags"] = "; ".join(t.name for t in article.tags)
+    record["picture"] = (
+        " ".join(filter(None, [article.picture.caption, article.picture.credit]))
+        if article.picture
+        else ""
+    )
+    record["body"] = "\n\n".join(
+        ("## " + b.text) if b.kind == "subheading" else b.text for b in article.body
+    )
+    record["links"] = "\n".join(f"[{n}] {link.href}" for n, link in enumerate(article.links, 1))
+    record["related"] = "\n".join(
+        f"{r.topline}: {r.title}" if r.topline else r.title for r in article.related
+    )
+    record["cut"] = "; ".join(article.cut)
+    return record
+
+
+class ArticleCsvExporter(_FailuresCounted, CsvItemExporter):
+    """CSV with one readable cell per field: an article's nested fields flattened as text.
+
+    Authors and tags: names joined by "; "; body: paragraphs split by a blank
+    line (subheadings with "## "); links: "[n] href" lines; related: their
+    titles; picture: caption and credit. The JSONL feed keeps everything.
+    """
+
+    def _export(self, item: Any) -> None:
+        CsvItemExporter.export_item(self, _csv_row(item) if isinstance(item, Article) else item)

@@ -106,7 +106,7 @@ class Article:
     cut: list[str] = field(default_factory=list)
     # Set by the archive (issue 5) when the article is stored: its revision in
     # the ledger (1, 2, …) and the hash the ledger compares (see
-    # tazarchive.ledger.content_hash). JSONL consumers dedupe on id + revision.
+    # tazarchive.archive.ledger.content_hash). JSONL consumers dedupe on id + revision.
     revision: int | None = None
     content_hash: str | None = None
 

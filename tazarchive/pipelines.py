@@ -1,34 +1,26 @@
-"""Item pipelines: normalise → validate → deduplicate (ledger) → store the dump.
+"""Item pipelines: thin adapters of the crawl onto the archive.
 
-The order in ITEM_PIPELINES (settings.py) is that order. Each pipeline only
-transforms or filters :class:`~tazarchive.items.Article` items and lets any
-other item pass. Stats keys are under ``tazarchive/``:
-
-- ``tazarchive/articles/new``, ``…/revised``: revisions committed to the ledger
-  (on item_scraped, after the feed exporters wrote the item);
-- ``tazarchive/articles/known``: unchanged articles dropped (plus, from the
-  spider middleware, article requests never sent);
-- ``tazarchive/articles/rejected`` and ``tazarchive/rejected/<reason>``;
-- ``tazarchive/extract/body_mismatch``.
+normalise → validate → store (``Archive.store``: dedup, dump, JSONL, ledger),
+in that order in ITEM_PIPELINES (settings.py). Each only handles
+:class:`~tazarchive.items.Article` items and lets any other item pass.
+Articles the known-articles middleware handed out from the archive pass
+validate and store untouched.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 
-from tazarchive.archive import append_line, dump_relpath, write_atomic
-from tazarchive.dump import GopherOptions, render
-from tazarchive.items import Article, article_to_dict
-from tazarchive.ledger import Ledger, content_hash, crawler_ledger
+from tazarchive import stats as keys
+from tazarchive.archive import ArchiveLayout
+from tazarchive.archive.crawl import crawler_archive
+from tazarchive.items import Article
 from tazarchive.normalise import normalise_article
 
 if TYPE_CHECKING:
@@ -36,26 +28,65 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
-    from scrapy.statscollectors import StatsCollector
+
+    from tazarchive.archive import Archive
 
 logger = logging.getLogger(__name__)
 
-SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*")
+# taz ids are decimal numbers of a few digits; an id becomes a file name.
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
 def output_dir(settings: BaseSettings) -> Path:
-    return Path(settings.get("TAZARCHIVE_OUTPUT_DIR") or "output")
+    """The archive folder (compatibility for components not yet on ArchiveLayout)."""
+    return ArchiveLayout.from_settings(settings).root
 
 
 # --- normalise ------------------------------------------------------------------
 
+# An article read from a dump keeps a line break ("\n") after each line a proxy
+# cut, so the lines after it wrap as they were written; normalising whitespace
+# would make it a space and the rendering would wrap (and cut) words differently.
+_KEPT_BREAK = "\ue000"  # private use: no taz text holds it
+
+
+def _map_texts(article: Article, change: Callable[[str], str]) -> None:
+    article.title, article.topline, article.teaser = map(
+        change, (article.title, article.topline, article.teaser)
+    )
+    if article.picture is not None:
+        article.picture.caption = change(article.picture.caption)
+        article.picture.credit = change(article.picture.credit)
+    for block in article.body:
+        block.text = change(block.text)
+    for author in article.authors:
+        author.name = change(author.name)
+    for link in article.links:
+        link.text = change(link.text)
+    for tag in article.tags:
+        tag.name = change(tag.name)
+    for related in article.related:
+        related.topline, related.title, related.teaser = map(
+            change, (related.topline, related.title, related.teaser)
+        )
+
+
+def normalise(article: Article) -> Article:
+    """``normalise_article``, keeping the line breaks a cut dump's text holds (in place)."""
+    if not article.cut:
+        return normalise_article(article)
+    _map_texts(article, lambda text: text.replace("\n", _KEPT_BREAK))
+    normalise_article(article)
+    _map_texts(article, lambda text: text.replace(_KEPT_BREAK, "\n"))
+    return article
+
 
 class NormalisePipeline:
-    """Apply FORMAT.md's character rules to every text field of an article."""
+    """Apply FORMAT.md's character rules to every text field of an article (:func:`normalise`)."""
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
-            normalise_article(item)
+            normalise(item)
         return item
 
 
@@ -63,11 +94,11 @@ class NormalisePipeline:
 
 
 def rejection_reason(article: Article) -> str | None:
-    """Why the archive cannot keep this article (``no_id``, ``bad_id``, …), or None."""
+    """Why the archive cannot keep this article (``no_taz_id``, ``bad_id``, …), or None."""
     if not article.id:
-        return "no_id"
-    if not SAFE_ID.fullmatch(article.id):
-        return "bad_id"  # it becomes a file name
+        return "no_taz_id"
+    if not ID_PATTERN.fullmatch(article.id):
+        return "bad_id"  # it becomes a file name: digits only, and not absurdly many
     if not article.title.strip():
         return "no_title"
     if not any(block.text.strip() for block in article.body):
@@ -76,184 +107,74 @@ def rejection_reason(article: Article) -> str | None:
 
 
 class ValidatePipeline:
-    """Drop articles without id, title or body, keeping them in a rejects file.
+    """Reject articles without a usable id, a title or a body (``Archive.record_reject``).
 
-    Settings: TAZARCHIVE_REJECTS_PATH (empty: ``rejects.jsonl`` in
-    TAZARCHIVE_OUTPUT_DIR). Stats: ``tazarchive/articles/rejected``,
-    ``tazarchive/rejected/<reason>``, ``tazarchive/extract/body_mismatch``.
+    Settings: TAZARCHIVE_REJECTS_PATH. Stats: tazarchive/articles/rejected,
+    tazarchive/rejected/<reason>, tazarchive/rejected_urls/<reason>,
+    tazarchive/extract/body_mismatch.
     """
 
-    def __init__(self, stats: StatsCollector, rejects_path: Path | None) -> None:
-        self.stats = stats
-        self.rejects_path = rejects_path
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        configured = crawler.settings.get("TAZARCHIVE_REJECTS_PATH") or ""
-        path = Path(configured) if configured else output_dir(crawler.settings) / "rejects.jsonl"
-        return cls(crawler.stats, path)
+        return cls(crawler_archive(crawler))
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
+        if not isinstance(item, Article) or self.archive.handed_out(item):
             return item
         reason = rejection_reason(item)
         if reason is not None:
-            self.stats.inc_value("tazarchive/articles/rejected")
-            self.stats.inc_value(f"tazarchive/rejected/{reason}")
-            if self.rejects_path is not None:
-                record = {"reason": reason, "article": article_to_dict(item)}
-                append_line(self.rejects_path, json.dumps(record, ensure_ascii=False, default=str))
-            raise DropItem(f"Rejected article {item.id or item.url!r}: {reason}")
+            self.archive.record_reject(reason, url=item.url, article=item)
+            raise DropItem(f"Rejected article {item.url or item.id!r}: {reason}", log_level="INFO")
         if item.body_mismatch:
-            self.stats.inc_value("tazarchive/extract/body_mismatch")
+            self.archive.stats.inc_value(keys.EXTRACT_BODY_MISMATCH)
             logger.warning("Article %s: body differs from JSON-LD: %s", item.id, item.body_mismatch)
         return item
-
-
-# --- deduplicate ----------------------------------------------------------------
-
-
-class DedupPipeline:
-    """Drop articles the ledger holds unchanged; number new and changed ones.
-
-    Same id and same :func:`~tazarchive.ledger.content_hash` as the current
-    revision → counted ``tazarchive/articles/known`` and dropped at DEBUG log
-    level. Otherwise the item gets ``revision`` (1 for a new id, current + 1 for
-    changed content) and ``content_hash``, and the revision is staged; it is
-    committed on item_scraped (``…/new`` or ``…/revised``) and forgotten when
-    a later stage drops the item.
-    Settings: TAZARCHIVE_LEDGER_ENABLED, TAZARCHIVE_LEDGER_PATH.
-    """
-
-    def __init__(self, ledger: Ledger, stats: StatsCollector) -> None:
-        self.ledger = ledger
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        pipeline = cls(crawler_ledger(crawler), crawler.stats)
-        crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
-        crawler.signals.connect(pipeline.item_not_stored, signal=signals.item_dropped)
-        crawler.signals.connect(pipeline.item_not_stored, signal=signals.item_error)
-        return pipeline
-
-    def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article):
-            return item
-        digest = content_hash(item)
-        staged = self.ledger.staged(item.id)
-        current = self.ledger.current(item.id)
-        if (staged and staged.content_hash == digest) or (
-            staged is None and current and current.content_hash == digest
-        ):
-            if staged is None:
-                self.ledger.touch(item.id, item.fetched)
-            self.stats.inc_value("tazarchive/articles/known")
-            raise DropItem(f"Article {item.id} is already archived unchanged", log_level="DEBUG")
-        if staged is not None:
-            revision = staged.revision + 1
-        else:
-            revision = current.revision + 1 if current else 1
-        item.revision = revision
-        item.content_hash = digest
-        self.ledger.stage(item, revision=revision, content_hash=digest)
-        return item
-
-    def item_scraped(self, item: Any) -> None:
-        """Commit the staged revision: the feed exporters have written the item by now."""
-        if not isinstance(item, Article):
-            return
-        entry = self.ledger.commit_staged(item, item.fetched)
-        if entry is None:
-            return
-        self.stats.inc_value(
-            "tazarchive/articles/new" if entry.revision == 1 else "tazarchive/articles/revised"
-        )
-
-    def item_not_stored(self, item: Any) -> None:
-        if isinstance(item, Article):
-            self.ledger.unstage(item)
 
 
 # --- store ----------------------------------------------------------------------
 
 
-def gopher_options(settings: BaseSettings) -> GopherOptions:
-    """The TAZARCHIVE_GOPHER_* settings; GopherOptions' defaults where a setting is missing."""
-    default = GopherOptions()
-    return GopherOptions(
-        host=settings.get("TAZARCHIVE_GOPHER_HOST") or default.host,
-        port=settings.getint("TAZARCHIVE_GOPHER_PORT", default.port),
-        selector_prefix=settings.get("TAZARCHIVE_GOPHER_SELECTOR_PREFIX", default.selector_prefix),
-    )
+class StorePipeline:
+    """Store each article through ``Archive.store``; drop it when known or when storing failed.
 
-
-def store_dump(
-    output: Path, article: Article, fmt: str = "seed", gopher: GopherOptions | None = None
-) -> str:
-    """Render and atomically write the article's dump; returns its relative path."""
-    relpath = dump_relpath(article, article.revision, fmt)
-    write_atomic(output / relpath, render(article, fmt, gopher=gopher).encode("utf-8"))
-    return relpath
-
-
-class StoreDumpPipeline:
-    """Write each article's dump under the output folder, atomically.
-
-    The write (temp file, fsync, rename) runs in one writer thread, so the
-    crawl goes on while the disk syncs, and the item moves on (to the feed
-    export and the ledger commit) only once its dump is on disk. One path is
-    never written twice at once: the ledger gives every revision its own path.
-    Settings: TAZARCHIVE_STORE_DUMPS (off → NotConfigured), TAZARCHIVE_OUTPUT_DIR,
-    TAZARCHIVE_DUMP_FORMAT. Stats: ``tazarchive/dumps/written``.
+    A failure (full disk, unwritable folder, a bad rendering) is counted
+    (``tazarchive/articles/store_errors``, which fails the run) and logged as
+    one line; the item goes to no feed. Settings: see ``Archive.from_settings``.
+    Stats: tazarchive/articles/{new,revised,known,kept_html,kept_whole,store_errors}.
     """
 
-    def __init__(
-        self,
-        output: Path,
-        fmt: str,
-        stats: StatsCollector,
-        ledger: Ledger | None = None,
-        gopher: GopherOptions | None = None,
-    ) -> None:
-        self.output = output
-        self.fmt = fmt
-        self.stats = stats
-        self.ledger = ledger
-        self.gopher = gopher
-        self._writer = ThreadPoolExecutor(1, "tazarchive-dumps")
+    # A full disk fails every article: the first few errors say why, the count says how many.
+    ERRORS_LOGGED = 10
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+        self._errors = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        settings = crawler.settings
-        if not settings.getbool("TAZARCHIVE_STORE_DUMPS", True):
-            raise NotConfigured("TAZARCHIVE_STORE_DUMPS is off")
-        try:
-            ledger: Ledger | None = crawler_ledger(crawler)
-        except NotConfigured:
-            ledger = None
-        return cls(
-            output_dir(settings),
-            settings.get("TAZARCHIVE_DUMP_FORMAT"),
-            crawler.stats,
-            ledger,
-            gopher_options(settings),
-        )
+        return cls(crawler_archive(crawler))
 
-    async def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        relpath = dump_relpath(item, item.revision, self.fmt)
-        data = render(item, self.fmt, gopher=self.gopher).encode("utf-8")
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._writer, write_atomic, self.output / relpath, data)
-        self.stats.inc_value("tazarchive/dumps/written")
-        if self.ledger is not None:
-            self.ledger.stage_dump(item, relpath)
+        if self.archive.handed_out(item):
+            self.archive.done_with(item)
+            return item
+        try:
+            outcome = self.archive.store(item)
+        except Exception as error:
+            self._log_error(item, error)
+            raise DropItem(f"Article {item.id} not stored: {error}", log_level="DEBUG") from None
+        if outcome == "known":
+            raise DropItem(f"Article {item.id} is already archived", log_level="DEBUG")
         return item
 
-    def close_spider(self) -> None:
-        self._writer.shutdown(wait=True)
+    def _log_error(self, item: Article, error: Exception) -> None:
+        self._errors += 1
+        level = logging.ERROR if self._errors <= self.ERRORS_LOGGED else logging.DEBUG
+        logger.log(level, "Cannot store article %s: %s: %s", item.id, type(error).__name__, error)
+        if self._errors == self.ERRORS_LOGGED:
+            logger.error("Further store errors are only counted (tazarchive/articles/store_errors)")

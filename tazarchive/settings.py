@@ -46,12 +46,15 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
 ITEM_PIPELINES: dict[str, int] = {
     "tazarchive.pipelines.NormalisePipeline": 100,
     "tazarchive.pipelines.ValidatePipeline": 200,
-    "tazarchive.pipelines.DedupPipeline": 300,
-    "tazarchive.pipelines.StoreDumpPipeline": 400,
+    # Archive.store: dedup, dump, the archive's JSONL line, ledger (in that order).
+    "tazarchive.pipelines.StorePipeline": 300,
 }
 SPIDER_MIDDLEWARES: dict[str, int] = {
     # Late (near the spider's side), so every request the spider yields passes it.
-    "tazarchive.ledger.KnownArticlesMiddleware": 950,
+    "tazarchive.archive.crawl.KnownArticlesMiddleware": 950,
+    # Nearest the spider: a PageRejected from a callback is recorded before
+    # any other middleware sees it as an error.
+    "tazarchive.archive.rejects.RejectedPagesMiddleware": 990,
 }
 EXTENSIONS: dict[str, int] = {
     # First of all: a second run on a busy archive stops before anything opens a file.
@@ -64,21 +67,17 @@ FEED_EXPORTERS: dict[str, str] = {
     "jsonlines": "tazarchive.exporters.ArticleJsonLinesExporter",
     "jl": "tazarchive.exporters.ArticleJsonLinesExporter",
     "tazdump": "tazarchive.exporters.TazDumpExporter",
+    "csv": "tazarchive.exporters.ArticleCsvExporter",
 }
 # Unbuffered local files: a killed run never leaves half a JSON line.
 FEED_STORAGES: dict[str, str] = {
     "": "tazarchive.exporters.LineSafeFileFeedStorage",
     "file": "tazarchive.exporters.LineSafeFileFeedStorage",
 }
-# The default feed: every stored article, one JSONL file per run under
-# TAZARCHIVE_OUTPUT_DIR. Scrapy adds -o/-O feeds beside it: the archive stays whole.
-FEEDS: dict[str, dict[str, object]] = {
-    "%(output_dir)s/jsonl/%(name)s-%(time)s.jsonl": {
-        "format": "jsonl",
-        "uri_params": "tazarchive.exporters.archive_uri_params",
-        "store_empty": False,
-    },
-}
+# The archive's own JSONL (<TAZARCHIVE_OUTPUT_DIR>/jsonl/<spider>-<time>.jsonl)
+# is written by Archive.store, line by line before the ledger records the
+# article, not by a feed: -o/-O feeds are the user's, beside it.
+FEEDS: dict[str, dict[str, object]] = {}
 
 # (WARC / issue 6)
 # Nearest the downloader (after HttpCompression 590, Cookies 700, HttpCache 900):
@@ -118,6 +117,7 @@ TAZARCHIVE_LEDGER_ENABLED = True  # off: no dedup, no known-article skipping
 TAZARCHIVE_LEDGER_PATH = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/ledger.sqlite3
 TAZARCHIVE_STORE_DUMPS = True  # off: no dump files (JSONL/WARC only)
 TAZARCHIVE_REJECTS_PATH = ""  # empty: <TAZARCHIVE_OUTPUT_DIR>/rejects.jsonl
+TAZARCHIVE_ALLOW_OTHER_SITE = False  # write into an archive made for another base URL
 
 # WARC (issue 6)
 TAZARCHIVE_WARC_ENABLED = True  # every response (+ its request) to WARC

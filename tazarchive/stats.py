@@ -20,6 +20,8 @@ ARTICLES_SKIPPED_KNOWN = "tazarchive/articles/skipped_known"  # never requested:
 ARTICLES_FROM_ARCHIVE = "tazarchive/articles/from_archive"  # handed to feeds unfetched
 ARTICLES_REJECTED = "tazarchive/articles/rejected"  # not stored; see rejected/<reason>
 ARTICLES_STORE_ERRORS = "tazarchive/articles/store_errors"  # store/export raised
+ARTICLES_KEPT_HTML = "tazarchive/articles/kept_html"  # gopher copy not stored over HTML
+ARTICLES_KEPT_WHOLE = "tazarchive/articles/kept_whole"  # cut copy not stored over a whole one
 
 
 def rejected(reason: str) -> str:

@@ -1,8 +1,8 @@
 """A spider for pipeline tests: yields the articles of a JSONL file, fetching nothing.
 
 Run with ``scrapy runspider tests/archive_spiders.py -a source=items.jsonl``.
-With ``-a probe=PATH`` it also records, for every ledger commit, how many
-items the feed exporters had written by then (one JSON line per commit).
+With ``-a probe=PATH`` it also records, for every ledger commit, what the
+archive's JSONL file held by then (one JSON line per commit).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import scrapy
-from scrapy.extensions.feedexport import FeedExporter
 
-from tazarchive import ledger as ledger_module
+from tazarchive.archive import ledger as ledger_module
+from tazarchive.archive.crawl import crawler_archive
 from tazarchive.items import article_from_dict
 
 
@@ -34,14 +34,17 @@ class ArticlesFromFileSpider(scrapy.Spider):
             yield article_from_dict(json.loads(line))
 
     def _install_probe(self) -> None:
-        feed_exporter = self.crawler.get_extension(FeedExporter)
+        archive = crawler_archive(self.crawler)
         original = ledger_module.Ledger.record
         probe = Path(self.probe)
 
         def record(ledger: ledger_module.Ledger, article: Any, **kwargs: Any) -> Any:
-            exported = sum(slot.itemcount for slot in feed_exporter.slots)
+            lines = archive.jsonl_path.read_text(encoding="utf-8").splitlines()
+            entry = {"id": article.id, "jsonl_lines": len(lines), "last_id": ""}
+            if lines:
+                entry["last_id"] = json.loads(lines[-1])["id"]
             with probe.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"id": article.id, "exported": exported}) + "\n")
+                handle.write(json.dumps(entry) + "\n")
             return original(ledger, article, **kwargs)
 
         ledger_module.Ledger.record = record  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tazarchive.ledger import Ledger
+from tazarchive.archive import Ledger
 from tazarchive.replica import ReplicaServer, Site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,11 +104,26 @@ def test_rerun_fetches_no_article_and_refresh_records_exactly_the_revised(
         assert {r["id"] for r in records} == set(site.article_ids())
         assert len(_article_requests(server)) == 500
 
+        # Round trip: the crawl's dumps imported into a fresh archive (a relative
+        # path) are the same dumps, byte for byte.
+        imported = subprocess.run(
+            [sys.executable, "-m", "scrapy", "import-dumps", str(output / "dumps"),
+             "-s", "TAZARCHIVE_OUTPUT_DIR=imported"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=240,
+            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tazarchive.settings",
+                 "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
+        assert imported.returncode == 0, imported.stderr[-3000:]
+        assert imported.stdout.strip() == "import-dumps: 500 new, 0 revised, 0 known, 0 failed"
+        assert _dumps(tmp_path / "imported") == dumps
+
         server.clear_log()
         second = _crawl(server, output)
         assert _article_requests(server) == []
         assert server.request_log, "the re-run still reads the sitemaps"
-        assert second["counts"]["known"] == 500
+        # Never requested: skipped as known, not "fetched and unchanged".
+        assert second["tazarchive"]["articles/skipped_known"] == 500
+        assert second["counts"]["known"] == 0
         assert second["counts"]["new"] == 0
         assert _dumps(output) == dumps
         assert len(_jsonl_records(output)) == 500

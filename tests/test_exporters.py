@@ -265,3 +265,24 @@ def test_default_feed_name_carries_output_dir_and_the_run_report_time_format() -
     params = archive_uri_params({"time": "2025-10-24T08-00-00+00-00", "name": "feed"}, spider)
     assert params["output_dir"] == "/srv/taz"
     assert params["time"] == "2025-10-24T08-00-00Z"
+
+
+class _FullDisk(BytesIO):
+    def write(self, data: Any) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "tazdump", "csv"])
+def test_a_failing_feed_write_is_counted_as_a_store_error_and_raised(fmt: str) -> None:
+    from scrapy.utils.misc import build_from_crawler
+
+    from tazarchive.settings import FEED_EXPORTERS
+
+    crawler = get_crawler(settings_dict={"TAZARCHIVE_DUMP_FORMAT": "seed"})
+    exporter_cls = load_object(FEED_EXPORTERS[fmt])
+    exporter = build_from_crawler(exporter_cls, crawler, _FullDisk())
+    exporter.start_exporting()
+    with pytest.raises(OSError, match="No space"):
+        exporter.export_item(invented_article(1))
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("tazarchive/articles/store_errors") == 1

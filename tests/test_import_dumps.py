@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tazarchive.commands.import_dumps import DumpImporter, import_jsonl_path
+from tazarchive.archive import Archive, ArchiveLayout, Ledger
+from tazarchive.commands.import_dumps import DumpImporter
 from tazarchive.dump import render
 from tazarchive.extensions import ArchiveLock
 from tazarchive.items import Article, Author, Block, article_from_dict
-from tazarchive.ledger import Ledger
 from tests.conftest import SHARED, needs_shared
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,13 +42,15 @@ def _write_dump(folder: Path, name: str, article: Article, fmt: str = "text") ->
 
 
 def _import(tmp_path: Path, *paths: Path) -> tuple[DumpImporter, list[dict[str, object]], str]:
-    out = tmp_path / "out"
+    """Import into tmp_path/out; returns the importer, the run's JSONL records and stderr."""
+    layout = ArchiveLayout.from_settings({"TAZARCHIVE_OUTPUT_DIR": str(tmp_path / "out")})
     err = io.StringIO()
-    jsonl = io.BytesIO()
-    with Ledger(out / "ledger.sqlite3") as ledger:
-        importer = DumpImporter(out, ledger, jsonl, fmt="seed", err=err)
+    with Archive(layout, ledger=Ledger(layout.ledger), run_name="import") as archive:
+        archive.jsonl_path = tmp_path / f"run-{len(list(tmp_path.glob('run-*')))}.jsonl"
+        importer = DumpImporter(archive, err=err)
         importer.import_paths([str(p) for p in paths])
-    records = [json.loads(line) for line in jsonl.getvalue().decode().splitlines()]
+        text = archive.jsonl_path.read_text() if archive.jsonl_path.exists() else ""
+    records = [json.loads(line) for line in text.splitlines()]
     return importer, records, err.getvalue()
 
 
@@ -110,9 +113,21 @@ def test_listings_non_dumps_and_id_less_dumps_fail_with_a_message_each(tmp_path:
     assert good.exists()
 
 
-def test_import_jsonl_file_is_named_after_the_utc_time(tmp_path: Path) -> None:
-    path = import_jsonl_path(tmp_path, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
-    assert path == tmp_path / "jsonl" / "import-20260102T030405Z.jsonl"
+def test_import_into_a_relative_output_dir_writes_the_archive_there(tmp_path: Path) -> None:
+    source = _write_dump(tmp_path / "in", "6000001.txt", _article("6000001"))
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "import-dumps", str(source),
+         "-s", "TAZARCHIVE_OUTPUT_DIR=rel/out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "tazarchive.settings",
+             "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "import-dumps: 1 new, 0 revised, 0 known, 0 failed"
+    out = tmp_path / "rel" / "out"
+    assert (out / "dumps" / "2024" / "03" / "6000001.txt").is_file()
+    [jsonl] = (out / "jsonl").iterdir()
+    assert re.fullmatch(r"import-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.jsonl", jsonl.name)
 
 
 def _index_article_ids() -> set[str]:
@@ -163,7 +178,7 @@ def test_import_of_shared_captures_records_every_article_id(tmp_path: Path) -> N
         "-s", "TAZARCHIVE_WARC_ENABLED=False",
     )  # fmt: skip
     assert crawl.returncode == 0, crawl.stderr
-    assert "'tazarchive/articles/known': 1" in crawl.stderr
+    assert "'tazarchive/articles/from_archive': 1" in crawl.stderr
     assert "downloader/request_count" not in crawl.stderr
 
 

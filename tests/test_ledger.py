@@ -1,4 +1,5 @@
-"""The ledger: revisions per article, the current-revision lookup, staging, the content hash."""
+"""The ledger: revisions per article, the current-revision lookup, the content hash;
+the known-articles middleware that reads it."""
 
 from __future__ import annotations
 
@@ -9,20 +10,14 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request, Spider
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from tazarchive.archive import Archive, ArchiveLayout
+from tazarchive.archive.crawl import KnownArticlesMiddleware, SeenIds, crawler_archive, truthy
+from tazarchive.archive.ledger import VOLATILE_FIELDS, Ledger, content_hash
 from tazarchive.items import Article, Block
-from tazarchive.ledger import (
-    VOLATILE_FIELDS,
-    KnownArticlesMiddleware,
-    Ledger,
-    SeenIds,
-    content_hash,
-    crawler_ledger,
-    ledger_path,
-    truthy,
-)
 
 
 def _article(article_id: str = "6000001", text: str = "Ein Absatz.") -> Article:
@@ -113,24 +108,51 @@ def test_ledger_persists_across_connections_in_wal_mode(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def test_staged_revision_is_unknown_until_committed(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        article = _article()
-        ledger.stage(article, revision=1, content_hash="h")
-        ledger.stage_dump(article, "dumps/a.txt")
-        assert not ledger.knows("6000001")
-        entry = ledger.commit_staged(article)
-        assert entry is not None and entry.dump_path == "dumps/a.txt"
-        assert ledger.knows("6000001")
-        assert ledger.staged("6000001") is None
+def test_a_v1_ledger_is_migrated_in_place_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE revisions (id TEXT NOT NULL, revision INTEGER NOT NULL, url TEXT NOT NULL,
+            content_hash TEXT NOT NULL, dump_path TEXT, layout TEXT NOT NULL,
+            parser_version TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+            PRIMARY KEY (id, revision)) WITHOUT ROWID;
+        CREATE TABLE articles (id TEXT PRIMARY KEY, url TEXT NOT NULL, revision INTEGER NOT NULL,
+            content_hash TEXT NOT NULL, dump_path TEXT, layout TEXT NOT NULL,
+            parser_version TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)
+            WITHOUT ROWID;
+        INSERT INTO revisions VALUES ('6000001', 1, 'u', 'h', 'd', '2024', '1', 't', 't');
+        INSERT INTO articles VALUES ('6000001', 'u', 1, 'h', 'd', '2024', '1', 't', 't');
+        PRAGMA user_version=1;
+        """
+    )
+    db.close()
+    with Ledger(path) as ledger:
+        assert ledger.migrated_from == 1
+        current = ledger.current("6000001")
+        assert current is not None and (current.content_hash, current.source) == ("h", "html")
+        assert ledger.revisions_without_data() == [("6000001", 1)]
+        assert ledger.get_meta("base_url") is None
 
 
-def test_unstaged_revision_never_reaches_the_ledger(tmp_path: Path) -> None:
+def test_record_keeps_the_json_line_compressed_and_gives_it_back(tmp_path: Path) -> None:
+    line = '{"id":"6000001","title":"Über"}'
     with Ledger(tmp_path / "l.sqlite3") as ledger:
-        article = _article()
-        ledger.stage(article, revision=1, content_hash="h")
-        ledger.unstage(article)
-        assert ledger.commit_staged(article) is None
+        ledger.record(_article(), revision=1, content_hash="h", dump_path=None, json_line=line)
+        assert ledger.json_line("6000001", 1) == line
+        assert ledger.json_line("6000001", 2) is None
+    raw = sqlite3.connect(tmp_path / "l.sqlite3").execute("SELECT data FROM revisions").fetchone()
+    assert line.encode() not in raw[0]  # stored compressed
+
+
+def test_forget_drops_a_revision_and_the_previous_becomes_current(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        ledger.record(_article(text="eins"), revision=1, content_hash="h1", dump_path="a")
+        ledger.record(_article(text="zwei"), revision=2, content_hash="h2", dump_path="b")
+        ledger.forget("6000001", 2)
+        current = ledger.current("6000001")
+        assert current is not None and (current.revision, current.content_hash) == (1, "h1")
+        ledger.forget("6000001", 1)
         assert not ledger.knows("6000001")
 
 
@@ -145,9 +167,11 @@ def test_a_lower_revision_committed_late_does_not_become_current(tmp_path: Path)
 
 def test_ledger_path_defaults_into_the_output_folder(tmp_path: Path) -> None:
     crawler = get_crawler(settings_dict={"TAZARCHIVE_OUTPUT_DIR": str(tmp_path / "out")})
-    assert ledger_path(crawler.settings) == tmp_path / "out" / "ledger.sqlite3"
+    assert (
+        ArchiveLayout.from_settings(crawler.settings).ledger == tmp_path / "out" / "ledger.sqlite3"
+    )
     crawler = get_crawler(settings_dict={"TAZARCHIVE_LEDGER_PATH": str(tmp_path / "x.db")})
-    assert ledger_path(crawler.settings) == tmp_path / "x.db"
+    assert ArchiveLayout.from_settings(crawler.settings).ledger == tmp_path / "x.db"
 
 
 @pytest.mark.parametrize(
@@ -165,34 +189,53 @@ def _requests() -> list[Request]:
     ]
 
 
+def _archive(tmp_path: Path) -> Archive:
+    archive = Archive(ArchiveLayout.from_settings({"TAZARCHIVE_OUTPUT_DIR": str(tmp_path)}))
+    archive.ledger = Ledger(tmp_path / "l.sqlite3")
+    archive.store(_article("6000001"))
+    return archive
+
+
 def test_middleware_drops_requests_for_known_articles_only(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        ledger.record(_article("6000001"), revision=1, content_hash="h", dump_path=None)
+    with _archive(tmp_path) as archive:
         stats = _Stats()
-        middleware = KnownArticlesMiddleware(ledger, stats)  # type: ignore[arg-type]
+        middleware = KnownArticlesMiddleware(archive, stats)  # type: ignore[arg-type]
         kept = [r for r in _requests() if middleware.get_processed_request(r, None) is not None]
         assert [r.url for r in kept] == ["http://127.0.0.1/!6000002/", "http://127.0.0.1/!p4615/"]
-        assert stats.values == {"tazarchive/articles/known": 1}
+        assert stats.values == {"tazarchive/articles/skipped_known": 1}
 
 
 def test_middleware_lets_known_articles_through_when_refreshing(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        ledger.record(_article("6000001"), revision=1, content_hash="h", dump_path=None)
+    with _archive(tmp_path) as archive:
         stats = _Stats()
-        middleware = KnownArticlesMiddleware(ledger, stats, refresh=True)  # type: ignore[arg-type]
+        middleware = KnownArticlesMiddleware(archive, stats, refresh=True)  # type: ignore[arg-type]
         kept = [r for r in _requests() if middleware.get_processed_request(r, None) is not None]
         assert len(kept) == 3
         assert stats.values == {}
 
 
 def test_middleware_counts_a_known_article_once_however_often_linked(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        ledger.record(_article("6000001"), revision=1, content_hash="h", dump_path=None)
+    with _archive(tmp_path) as archive:
         stats = _Stats()
-        middleware = KnownArticlesMiddleware(ledger, stats)  # type: ignore[arg-type]
+        middleware = KnownArticlesMiddleware(archive, stats)  # type: ignore[arg-type]
         for request in _requests() + _requests():
             middleware.get_processed_request(request, None)
-        assert stats.values == {"tazarchive/articles/known": 1}
+        assert stats.values == {"tazarchive/articles/skipped_known": 1}
+
+
+def test_middleware_hands_out_the_archived_article_instead_of_fetching_it(tmp_path: Path) -> None:
+    with _archive(tmp_path) as archive:
+        stats = _Stats()
+        middleware = KnownArticlesMiddleware(archive, stats, hand_out=True)  # type: ignore[arg-type]
+        results = [middleware.get_processed_request(r, None) for r in _requests()]
+        assert isinstance(results[0], Article)
+        assert results[0] == archive.latest("6000001")
+        assert archive.handed_out(results[0])
+        assert [r.url for r in results[1:]] == [  # type: ignore[union-attr]
+            "http://127.0.0.1/!6000002/",
+            "http://127.0.0.1/!p4615/",
+        ]
+        assert stats.values == {"tazarchive/articles/from_archive": 1}
 
 
 def test_seen_ids_remember_numeric_and_other_ids() -> None:
@@ -206,17 +249,27 @@ def test_seen_ids_remember_numeric_and_other_ids() -> None:
     assert seen.add(str(SeenIds.BITMAP_LIMIT + 5)) is False
 
 
-def test_middleware_from_crawler_shares_the_ledger_and_reads_spider_refresh(
+def test_middleware_from_crawler_shares_the_archive_and_reads_spider_flags(
     tmp_path: Path,
 ) -> None:
     crawler = get_crawler(settings_dict={"TAZARCHIVE_OUTPUT_DIR": str(tmp_path)})
     middleware = build_from_crawler(KnownArticlesMiddleware, crawler)
-    ledger = crawler_ledger(crawler)
-    assert middleware.ledger is ledger
-    ledger.record(_article("6000001"), revision=1, content_hash="h", dump_path=None)
+    archive = crawler_archive(crawler)
+    assert middleware.archive is archive
+    archive.store(_article("6000001"))
     request = _requests()[0]
     crawler.spider = Spider.from_crawler(crawler, name="plain")
     assert middleware.get_processed_request(request, None) is None
     crawler.spider = Spider.from_crawler(crawler, name="refreshing", refresh="1")
     assert middleware.get_processed_request(request, None) is request
-    ledger.close()
+    crawler.spider = Spider.from_crawler(crawler, name="one_off", hand_out_archived=True)
+    assert isinstance(middleware.get_processed_request(request, None), Article)
+    archive.close()
+
+
+def test_middleware_is_off_without_the_ledger(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        settings_dict={"TAZARCHIVE_OUTPUT_DIR": str(tmp_path), "TAZARCHIVE_LEDGER_ENABLED": False}
+    )
+    with pytest.raises(NotConfigured):
+        build_from_crawler(KnownArticlesMiddleware, crawler)

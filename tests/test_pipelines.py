@@ -1,8 +1,7 @@
-"""Pipelines: normalise, validate, deduplicate against the ledger, store dumps."""
+"""Pipelines: normalise, validate, store through the archive (``Archive.store``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -14,10 +13,12 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import DropItem
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from tazarchive.archive import Archive, ArchiveLayout, Ledger, dump_relpath, write_atomic
+from tazarchive.archive.crawl import crawler_archive
 from tazarchive.dump import render
 from tazarchive.items import (
     Article,
@@ -30,7 +31,6 @@ from tazarchive.items import (
     Tag,
     article_to_dict,
 )
-from tazarchive.ledger import Ledger, content_hash
 from tazarchive.normalise import (
     _collapse_spaces_mapped,
     _compose_pieces,
@@ -38,24 +38,14 @@ from tazarchive.normalise import (
     normalise_block,
     normalise_text,
 )
-from tazarchive.pipelines import (
-    DedupPipeline,
-    NormalisePipeline,
-    StoreDumpPipeline,
-    ValidatePipeline,
-    dump_relpath,
-    write_atomic,
-)
+from tazarchive.pipelines import NormalisePipeline, StorePipeline, ValidatePipeline, output_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-class _Stats:
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.values[key] = self.values.get(key, start) + count
+def _archive(root: Path, **options: Any) -> Archive:
+    layout = ArchiveLayout.from_settings({"TAZARCHIVE_OUTPUT_DIR": str(root)})
+    return Archive(layout, ledger=Ledger(layout.ledger), **options)
 
 
 def _article(article_id: str = "6000001", text: str = "Ein Absatz mit Inhalt.") -> Article:
@@ -198,8 +188,10 @@ def test_normalise_passes_other_items_untouched() -> None:
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"id": ""}, "no_id"),
+        ({"id": ""}, "no_taz_id"),
         ({"id": "../etc"}, "bad_id"),
+        ({"id": "6000001x"}, "bad_id"),
+        ({"id": "9" * 300}, "bad_id"),
         ({"title": ""}, "no_title"),
         ({"body": [Block("")]}, "empty_body"),
         ({"body": []}, "empty_body"),
@@ -211,110 +203,93 @@ def test_validate_rejects_with_reason_stats_and_rejects_file(
     article = _article()
     for name, value in change.items():
         setattr(article, name, value)
-    stats = _Stats()
-    pipeline = ValidatePipeline(stats, tmp_path / "rejects.jsonl")  # type: ignore[arg-type]
-    with pytest.raises(DropItem, match=reason):
-        pipeline.process_item(article)
-    assert stats.values == {"tazarchive/articles/rejected": 1, f"tazarchive/rejected/{reason}": 1}
+    with _archive(tmp_path) as archive:
+        pipeline = ValidatePipeline(archive)
+        with pytest.raises(DropItem, match=reason):
+            pipeline.process_item(article)
+        assert archive.stats.get_stats() == {  # type: ignore[attr-defined]
+            "tazarchive/articles/rejected": 1,
+            f"tazarchive/rejected/{reason}": 1,
+            f"tazarchive/rejected_urls/{reason}": ["https://taz.de/!6000001/"],
+        }
+        assert not archive.knows(article.id)
     [line] = (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
     record = json.loads(line)
     assert record["reason"] == reason
     assert record["article"]["url"] == "https://taz.de/!6000001/"
+    # An id that is no file name never became one.
+    assert not (tmp_path / "dumps").exists()
 
 
 def test_validate_passes_a_complete_article_and_counts_body_mismatch(tmp_path: Path) -> None:
-    stats = _Stats()
-    pipeline = ValidatePipeline(stats, tmp_path / "rejects.jsonl")  # type: ignore[arg-type]
-    article = _article()
-    assert pipeline.process_item(article) is article
-    article.body_mismatch = "JSON-LD has 2 more paragraphs"
-    assert pipeline.process_item(article) is article
-    article.body_mismatch = ""
-    pipeline.process_item(article)
-    assert stats.values == {"tazarchive/extract/body_mismatch": 1}
+    with _archive(tmp_path) as archive:
+        pipeline = ValidatePipeline(archive)
+        article = _article()
+        assert pipeline.process_item(article) is article
+        article.body_mismatch = "JSON-LD has 2 more paragraphs"
+        assert pipeline.process_item(article) is article
+        article.body_mismatch = ""
+        pipeline.process_item(article)
+        assert archive.stats.get_stats() == {"tazarchive/extract/body_mismatch": 1}  # type: ignore[attr-defined]
     assert not (tmp_path / "rejects.jsonl").exists()
 
 
-# --- dedup ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        yield ledger  # type: ignore[misc]
-
-
-def test_dedup_gives_a_new_article_revision_1_committed_on_item_scraped(ledger: Ledger) -> None:
-    stats = _Stats()
-    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
-    item = pipeline.process_item(_article())
-    assert (item.revision, item.content_hash) == (1, content_hash(item))
-    assert not ledger.knows("6000001")
-    pipeline.item_scraped(item)
-    assert ledger.knows("6000001")
-    assert stats.values == {"tazarchive/articles/new": 1}
-
-
-def test_dedup_drops_unchanged_article_quietly_as_known(ledger: Ledger) -> None:
-    stats = _Stats()
-    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
-    pipeline.item_scraped(pipeline.process_item(_article()))
-    again = _article()
-    again.fetched = datetime(2026, 1, 1, tzinfo=UTC)
-    with pytest.raises(DropItem) as dropped:
-        pipeline.process_item(again)
-    assert dropped.value.log_level == "DEBUG"
-    assert stats.values["tazarchive/articles/known"] == 1
-    current = ledger.current("6000001")
-    assert current is not None and current.last_seen.startswith("2026-01-01")
-
-
-def test_dedup_numbers_changed_content_as_next_revision(ledger: Ledger) -> None:
-    stats = _Stats()
-    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
-    pipeline.item_scraped(pipeline.process_item(_article(text="Alte Fassung.")))
-    changed = pipeline.process_item(_article(text="Neue Fassung."))
-    assert changed.revision == 2
-    pipeline.item_scraped(changed)
-    assert [r.revision for r in ledger.revisions("6000001")] == [1, 2]
-    assert stats.values == {"tazarchive/articles/new": 1, "tazarchive/articles/revised": 1}
-
-
-def test_dedup_drops_a_second_copy_within_the_same_run(ledger: Ledger) -> None:
-    stats = _Stats()
-    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
-    first = pipeline.process_item(_article())
-    with pytest.raises(DropItem):
-        pipeline.process_item(_article())
-    pipeline.item_scraped(first)
-    assert ledger.count_revisions() == 1
-
-
-def test_dedup_numbers_two_versions_within_one_run_in_order(ledger: Ledger) -> None:
-    stats = _Stats()
-    pipeline = DedupPipeline(ledger, stats)  # type: ignore[arg-type]
-    first = pipeline.process_item(_article(text="Erste Fassung."))
-    second = pipeline.process_item(_article(text="Zweite Fassung."))
-    assert (first.revision, second.revision) == (1, 2)
-    pipeline.item_scraped(first)
-    pipeline.item_scraped(second)
-    assert [r.content_hash for r in ledger.revisions("6000001")] == [
-        first.content_hash,
-        second.content_hash,
-    ]
-    current = ledger.current("6000001")
-    assert current is not None and current.revision == 2
-
-
-def test_dedup_forgets_a_revision_dropped_by_a_later_pipeline(ledger: Ledger) -> None:
-    pipeline = DedupPipeline(ledger, _Stats())  # type: ignore[arg-type]
-    item = pipeline.process_item(_article())
-    pipeline.item_not_stored(item)
-    assert ledger.staged("6000001") is None
-    assert pipeline.process_item(_article()).revision == 1
-
-
 # --- store ----------------------------------------------------------------------
+
+
+def test_store_pipeline_passes_new_and_revised_articles_and_drops_known(tmp_path: Path) -> None:
+    with _archive(tmp_path) as archive:
+        pipeline = StorePipeline(archive)
+        item = pipeline.process_item(_article(text="Alte Fassung."))
+        assert item.revision == 1
+        with pytest.raises(DropItem) as dropped:
+            pipeline.process_item(_article(text="Alte Fassung."))
+        assert dropped.value.log_level == "DEBUG"
+        assert pipeline.process_item(_article(text="Neue Fassung.")).revision == 2
+        assert archive.stats.get_stats() == {  # type: ignore[attr-defined]
+            "tazarchive/articles/new": 1,
+            "tazarchive/articles/known": 1,
+            "tazarchive/articles/revised": 1,
+            "tazarchive/dumps/written": 2,
+        }
+
+
+def test_store_pipeline_counts_a_failed_store_and_drops_the_item(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _archive(tmp_path, fmt="nope") as archive:
+        pipeline = StorePipeline(archive)
+        with pytest.raises(DropItem):
+            pipeline.process_item(_article())
+        assert archive.stats.get_value("tazarchive/articles/store_errors") == 1
+        assert not archive.knows("6000001")
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "6000001" in record.getMessage() and "\n" not in record.getMessage()
+
+
+def test_store_pipeline_logs_the_first_errors_and_counts_them_all(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with _archive(tmp_path, fmt="nope") as archive:
+        pipeline = StorePipeline(archive)
+        for n in range(25):
+            with pytest.raises(DropItem):
+                pipeline.process_item(_article(f"60{n:05d}"))
+        assert archive.stats.get_value("tazarchive/articles/store_errors") == 25
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == StorePipeline.ERRORS_LOGGED + 1
+    assert errors[-1].startswith("Further store errors are only counted")
+
+
+def test_store_pipeline_passes_archived_articles_unstored(tmp_path: Path) -> None:
+    with _archive(tmp_path) as archive:
+        archive.store(_article())
+        handed = archive.hand_out(archive.latest("6000001"))  # type: ignore[arg-type]
+        assert ValidatePipeline(archive).process_item(handed) is handed
+        assert StorePipeline(archive).process_item(handed) is handed
+        assert not archive.handed_out(handed)
+        assert archive.stats.get_value("tazarchive/articles/known") is None
+        assert archive.ledger is not None and archive.ledger.count_revisions() == 1
 
 
 def test_dump_path_uses_berlin_publication_month_and_revision_suffix() -> None:
@@ -327,41 +302,18 @@ def test_dump_path_uses_berlin_publication_month_and_revision_suffix() -> None:
     assert dump_relpath(article, None) == "dumps/undated/6000001.txt"
 
 
-def test_store_writes_each_revision_beside_the_previous(tmp_path: Path, ledger: Ledger) -> None:
-    stats = _Stats()
-    store = StoreDumpPipeline(tmp_path, "seed", stats, ledger)  # type: ignore[arg-type]
-    first = _article(text="Alte Fassung.")
-    first.revision = 1
-    second = _article(text="Neue Fassung.")
-    second.revision = 2
-    ledger.stage(second, revision=2, content_hash="h2")
-    asyncio.run(store.process_item(first))
-    asyncio.run(store.process_item(second))
-    store.close_spider()
+def test_store_writes_each_revision_beside_the_previous(tmp_path: Path) -> None:
+    with _archive(tmp_path) as archive:
+        first = _article(text="Alte Fassung.")
+        second = _article(text="Neue Fassung.")
+        StorePipeline(archive).process_item(first)
+        StorePipeline(archive).process_item(second)
+        current = archive.ledger.current("6000001")  # type: ignore[union-attr]
+        assert current is not None and current.dump_path == "dumps/2025/06/6000001.r2.txt"
     folder = tmp_path / "dumps" / "2025" / "06"
     assert sorted(p.name for p in folder.iterdir()) == ["6000001.r2.txt", "6000001.txt"]
     assert (folder / "6000001.txt").read_text(encoding="utf-8") == render(first, "seed")
     assert (folder / "6000001.r2.txt").read_text(encoding="utf-8") == render(second, "seed")
-    staged = ledger.staged("6000001")
-    assert staged is not None and staged.dump_path == "dumps/2025/06/6000001.r2.txt"
-    assert stats.values == {"tazarchive/dumps/written": 2}
-
-
-def test_store_writes_of_one_path_at_once_both_complete(tmp_path: Path) -> None:
-    # Without a ledger every copy of an id goes to <id>.txt, and the writes run in threads.
-    store = StoreDumpPipeline(tmp_path, "seed", _Stats())  # type: ignore[arg-type]
-    copies = [_article(text=f"Fassung {n}.") for n in range(20)]
-
-    async def store_all() -> list[Any]:
-        return await asyncio.gather(*(store.process_item(a) for a in copies))
-
-    assert asyncio.run(store_all()) == copies
-    store.close_spider()
-    folder = tmp_path / "dumps" / "2025" / "06"
-    assert [p.name for p in folder.iterdir()] == ["6000001.txt"]
-    assert (folder / "6000001.txt").read_text(encoding="utf-8") in {
-        render(a, "seed") for a in copies
-    }
 
 
 def test_write_atomic_leaves_the_old_file_when_interrupted(
@@ -383,32 +335,33 @@ def test_write_atomic_leaves_the_old_file_when_interrupted(
 # --- through Scrapy -------------------------------------------------------------
 
 
-def test_pipelines_are_built_from_crawler_settings(tmp_path: Path) -> None:
+def test_pipelines_are_built_from_crawler_settings_and_share_one_archive(tmp_path: Path) -> None:
     crawler = get_crawler(
         settings_dict={"TAZARCHIVE_OUTPUT_DIR": str(tmp_path), "TAZARCHIVE_DUMP_FORMAT": "text"}
     )
-    store = build_from_crawler(StoreDumpPipeline, crawler)
-    assert (store.output, store.fmt) == (tmp_path, "text")
-    dedup = build_from_crawler(DedupPipeline, crawler)
-    assert dedup.ledger is store.ledger
-    assert dedup.ledger.path == tmp_path / "ledger.sqlite3"
-    dedup.ledger.close()
+    store = build_from_crawler(StorePipeline, crawler)
     validate = build_from_crawler(ValidatePipeline, crawler)
-    assert validate.rejects_path == tmp_path / "rejects.jsonl"
+    assert store.archive is validate.archive is crawler_archive(crawler)
+    assert store.archive.fmt == "text"
+    assert store.archive.layout.root == tmp_path
+    assert store.archive.ledger is not None
+    assert store.archive.ledger.path == tmp_path / "ledger.sqlite3"
+    assert store.archive.layout.rejects == tmp_path / "rejects.jsonl"
+    assert output_dir(crawler.settings) == tmp_path
+    store.archive.close()
 
 
-def test_disabled_ledger_and_dumps_raise_not_configured(tmp_path: Path) -> None:
+def test_disabled_ledger_still_stores_dumps_and_jsonl(tmp_path: Path) -> None:
     crawler = get_crawler(
-        settings_dict={
-            "TAZARCHIVE_OUTPUT_DIR": str(tmp_path),
-            "TAZARCHIVE_LEDGER_ENABLED": False,
-            "TAZARCHIVE_STORE_DUMPS": False,
-        }
+        settings_dict={"TAZARCHIVE_OUTPUT_DIR": str(tmp_path), "TAZARCHIVE_LEDGER_ENABLED": False}
     )
-    with pytest.raises(NotConfigured):
-        build_from_crawler(DedupPipeline, crawler)
-    with pytest.raises(NotConfigured):
-        build_from_crawler(StoreDumpPipeline, crawler)
+    store = build_from_crawler(StorePipeline, crawler)
+    assert store.archive.ledger is None
+    assert store.process_item(_article()).revision is None
+    assert store.process_item(_article()).revision is None  # no ledger: nothing is known
+    assert (tmp_path / "dumps" / "2025" / "06" / "6000001.txt").is_file()
+    [jsonl] = (tmp_path / "jsonl").iterdir()
+    assert len(jsonl.read_text(encoding="utf-8").splitlines()) == 2
 
 
 def _run_spider(
@@ -440,6 +393,9 @@ def test_crawl_stores_valid_articles_once_and_rejects_the_rest(tmp_path: Path) -
     assert dumps == ["6000001.txt", "6000002.txt"]
     feed = [json.loads(line) for line in (tmp_path / "feed.jsonl").read_text().splitlines()]
     assert [(r["id"], r["revision"]) for r in feed] == [("6000001", 1), ("6000002", 1)]
+    # The archive's own JSONL holds the same records, byte for byte.
+    [archive_jsonl] = (out / "jsonl").iterdir()
+    assert archive_jsonl.read_bytes() == (tmp_path / "feed.jsonl").read_bytes()
     with Ledger(out / "ledger.sqlite3") as ledger:
         assert len(ledger) == 2
     rejects = (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()
@@ -449,13 +405,14 @@ def test_crawl_stores_valid_articles_once_and_rejects_the_rest(tmp_path: Path) -
     assert "'tazarchive/rejected/no_title': 1" in result.stderr
 
 
-def test_ledger_commit_comes_after_the_feed_wrote_the_item(tmp_path: Path) -> None:
+def test_ledger_records_an_article_only_after_its_jsonl_line_is_written(tmp_path: Path) -> None:
     probe = tmp_path / "probe.jsonl"
     articles = [_article(f"600000{n}") for n in range(1, 6)]
     result = _run_spider(tmp_path, articles, "-a", f"probe={probe}")
     assert result.returncode == 0, result.stderr
     commits = [json.loads(line) for line in probe.read_text().splitlines()]
     assert len(commits) == 5
-    # When the n-th commit happens, the feed holds at least n items, this one included.
+    # When the n-th commit happens, the archive's JSONL holds n lines, this one's last.
     for number, commit in enumerate(commits, start=1):
-        assert commit["exported"] >= number, commits
+        assert commit["jsonl_lines"] == number, commits
+        assert commit["last_id"] == commit["id"], commits

@@ -2,12 +2,12 @@
 
 Each file (folders are walked in sorted order, like ``convert-dumps``) is read
 with :func:`tazarchive.dump.read_dump` (any rendering or proxy capture),
-normalised and validated like a crawled article, and then handled like one:
-unchanged content already in the ledger → known; otherwise a new revision
-whose dump is written into the archive layout (rendered in
-TAZARCHIVE_DUMP_FORMAT), whose JSONL record is appended to
-``<output>/jsonl/import-<UTC time>.jsonl`` (one write per line), and which
-is then committed to the ledger. Later crawls treat those ids as known.
+normalised and validated like a crawled article, and stored through
+``Archive.store``, the function the crawl stores with: known, or a new
+revision (dump in TAZARCHIVE_DUMP_FORMAT, a line in
+``<output>/jsonl/import-<stamp>.jsonl``, the ledger). A dump a proxy or disk
+cut short is taken in as cut (``Article.cut``), never as a new revision of a
+whole article. Later crawls treat the ids as known.
 
 Listing pages, other non-dumps and dumps without an article id get one line
 on stderr each; the rest is still imported and the exit status is 1.
@@ -19,25 +19,18 @@ import argparse
 import re
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar, TextIO
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from tazarchive.dump import GopherOptions, NotADump
+from tazarchive import stats as keys
+from tazarchive.archive import Archive, ArchiveLayout, CountingStats
+from tazarchive.dump import NotADump
 from tazarchive.dump.files import dump_files, read_dump_file
-from tazarchive.exporters import ArticleJsonLinesExporter, LineSafeFileFeedStorage
-from tazarchive.extensions import ArchiveBusy, ArchiveLock
-from tazarchive.ledger import Ledger, content_hash, ledger_path
-from tazarchive.normalise import normalise_article
-from tazarchive.pipelines import (
-    gopher_options,
-    output_dir,
-    rejection_reason,
-    store_dump,
-)
+from tazarchive.extensions import ArchiveBusy, LockFile
+from tazarchive.pipelines import normalise, rejection_reason
 
 REVISION_SUFFIX = re.compile(r"\.r[0-9]+(?=\.[^.]+$)")
 
@@ -57,23 +50,10 @@ class ImportSummary:
 
 
 class DumpImporter:
-    """Imports dump files into one archive: its output folder, ledger and a JSONL file."""
+    """Imports dump files into one :class:`Archive`."""
 
-    def __init__(
-        self,
-        output: Path,
-        ledger: Ledger,
-        jsonl: IO[bytes],
-        *,
-        fmt: str = "seed",
-        gopher: GopherOptions | None = None,
-        err: Any = None,
-    ) -> None:
-        self.output = output
-        self.ledger = ledger
-        self.exporter = ArticleJsonLinesExporter(jsonl)
-        self.fmt = fmt
-        self.gopher = gopher
+    def __init__(self, archive: Archive, *, err: TextIO | None = None) -> None:
+        self.archive = archive
         self.err = err if err is not None else sys.stderr
         self.summary = ImportSummary()
 
@@ -91,40 +71,25 @@ class DumpImporter:
         """Import one file; returns "new", "revised" or "known"; raises with a reason."""
         # An archive's own later revisions are named <id>.r<N>.txt: the id is before ".r".
         source = REVISION_SUFFIX.sub("", path.name)
-        article = normalise_article(read_dump_file(path, source=source, gopher=self.gopher))
+        article = read_dump_file(path, source=source, gopher=self.archive.gopher)
+        article = normalise(article)
         reason = rejection_reason(article)
-        if reason == "no_id":
+        if reason == "no_taz_id":
             raise ValueError("no article id (neither in a proxy address nor in the file name)")
         if reason is not None:
             raise ValueError(f"cannot archive it: {reason}")
-        digest = content_hash(article)
-        current = self.ledger.current(article.id)
-        if current is not None and current.content_hash == digest:
-            self.ledger.touch(article.id)
-            self.summary.known += 1
-            return "known"
-        article.revision = current.revision + 1 if current else 1
-        article.content_hash = digest
-        relpath = store_dump(self.output, article, self.fmt, self.gopher)
-        self.exporter.export_item(article)
-        # Committed last, as in a crawl: a killed import re-imports this file.
-        self.ledger.record(
-            article, revision=article.revision, content_hash=digest, dump_path=relpath
-        )
-        if article.revision == 1:
+        outcome = self.archive.store(article)
+        if outcome == "new":
             self.summary.new += 1
-            return "new"
-        self.summary.revised += 1
-        return "revised"
+        elif outcome == "revised":
+            self.summary.revised += 1
+        else:
+            self.summary.known += 1
+        return outcome
 
     def _fail(self, path: Path, reason: str) -> None:
         self.summary.failed += 1
         print(f"import-dumps: {path}: {reason}", file=self.err, flush=True)
-
-
-def import_jsonl_path(output: Path, now: datetime | None = None) -> Path:
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return output / "jsonl" / f"import-{moment:%Y%m%dT%H%M%SZ}.jsonl"
 
 
 class Command(ScrapyCommand):
@@ -142,39 +107,24 @@ class Command(ScrapyCommand):
         if not args:
             raise UsageError("name at least one dump file or folder")
         assert self.settings is not None
-        output = output_dir(self.settings)
-        lock = ArchiveLock(output)
+        stats = CountingStats()
+        layout = ArchiveLayout.from_settings(self.settings)
+        lock = LockFile(layout.lock)
         try:
-            lock.acquire()
+            lock.acquire(f"archive {layout.root}")
         except ArchiveBusy as exc:
             print(f"tazarchive: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
         try:
-            summary = self._import(args, output)
+            # Dumps carry no site: the archive's base URL is not checked or recorded.
+            with Archive.from_settings(
+                self.settings, stats=stats, run_name="import", layout=layout, check_site=False
+            ) as archive:
+                archive.complete_jsonl()
+                summary = DumpImporter(archive).import_paths(args)
         finally:
             lock.release()
         print(summary.line())
-        if summary.failed:
+        if summary.failed or stats.get_value(keys.ARTICLES_STORE_ERRORS):
             self.exitcode = 1
-
-    def _import(self, args: list[str], output: Path) -> ImportSummary:
-        assert self.settings is not None
-        jsonl_path = import_jsonl_path(output)
-        storage = LineSafeFileFeedStorage(jsonl_path.as_uri(), feed_options={"format": "jsonl"})
-        with Ledger(ledger_path(self.settings)) as ledger:
-            jsonl = storage.open(None)  # type: ignore[arg-type]  # the spider is not used
-            try:
-                importer = DumpImporter(
-                    output,
-                    ledger,
-                    jsonl,
-                    fmt=self.settings.get("TAZARCHIVE_DUMP_FORMAT") or "seed",
-                    gopher=gopher_options(self.settings),
-                )
-                summary = importer.import_paths(args)
-            finally:
-                jsonl.close()
-        if jsonl_path.stat().st_size == 0:
-            jsonl_path.unlink()  # nothing imported: no empty feed file
-        return summary

@@ -47,6 +47,7 @@ class ReparseSpider(Spider):
         "TELNETCONSOLE_ENABLED": False,  # would listen on a port
         "REMOTE_CONTROL_ENABLED": False,  # Scrapy >= 2.19: would listen on a port too
         "TAZARCHIVE_WARC_ENABLED": False,  # nothing is fetched, nothing to capture
+        "TAZARCHIVE_ALLOW_OTHER_SITE": True,  # nothing is fetched from TAZARCHIVE_BASE_URL
         # Nothing is downloaded, so no downloader middleware is needed; and
         # CookiesMiddleware imports urllib3 (via tldextract, requests), which
         # opens an IPv6 socket at import to probe for IPv6 support.

@@ -276,6 +276,13 @@ def _strip_prefix(selector: str, options: GopherOptions) -> str:
     return selector
 
 
+def _selector_url(selector: str, options: GopherOptions) -> str:
+    """The href a gophermap selector points at (``taz_selector`` inverted, up to the host)."""
+    if selector.startswith("URL:"):
+        return selector[len("URL:") :]
+    return _strip_prefix(selector, options)
+
+
 def _split_address(text: str) -> tuple[str | None, list[str]]:
     raw = text.replace("\r\n", "\n").split("\n")
     if raw and raw[-1] == "":
@@ -339,7 +346,10 @@ def read_dump(
         row = lines[pos]
         if row.cut or row.fragment:
             cut.append("picture.caption")
-        picture = Picture(caption=row.text.removeprefix(rules.PICTURE_PREFIX))
+        picture = Picture(
+            caption=row.text.removeprefix(rules.PICTURE_PREFIX),
+            url=_selector_url(row.selector, options) if row.selector else None,
+        )
         pos += 1
         skip_blanks()
 

@@ -38,6 +38,8 @@ def read_article_ids(entries: Iterable[tuple[str, str]]) -> list[str]:
 class ArticlesSpider(TazBaseSpider):
     """Fetches exactly the articles given; a 404 for one of them is DISCOVERY_TARGET_MISSING."""
 
+    # Archived ids come from the archive, unfetched (archive.crawl.KnownArticlesMiddleware).
+    hand_out_archived = True
     name = "articles"
     ARGUMENTS: ClassVar[dict[str, str]] = {
         **TazBaseSpider.ARGUMENTS,
