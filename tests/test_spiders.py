@@ -18,6 +18,7 @@ from scrapy.utils.request import RequestFingerprinter
 from scrapy.utils.test import get_crawler
 
 from tazarchive import stats
+from tazarchive.extract.errors import PageRejected
 from tazarchive.items import Article
 from tazarchive.spiders.articles import ArticlesSpider, article_id_of
 from tazarchive.spiders.author import AuthorSpider
@@ -160,10 +161,17 @@ def test_listing_variants_share_one_url_and_keep_only_the_page() -> None:
 # --- callbacks -------------------------------------------------------------------
 
 
+def article_response(spider: Any, id_: str, body: str) -> HtmlResponse:
+    """The response to the spider's own request for article ``id_`` (its meta included)."""
+    request = spider.article_request(id_)
+    return html_response(request.url, body, request)
+
+
 def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links() -> None:
     spider = make_spider(TazSpider)
-    url = f"{BASE}/!7000001/"
-    results = callback_output(spider.parse_article(html_response(url, article_page("7000001"))))
+    results = callback_output(
+        spider.parse_article(article_response(spider, "7000001", article_page("7000001")))
+    )
     assert isinstance(results[0], Article)
     assert results[0].id == "7000001"
     assert {r.url for r in requests_of(results)} == {
@@ -177,19 +185,24 @@ def test_parse_article_yields_the_article_then_the_taz_spider_follows_its_links(
 @pytest.mark.parametrize("cls", [AuthorSpider, TagSpider])
 def test_listing_spiders_follow_nothing_from_article_pages(cls: type[Spider]) -> None:
     spider = make_spider(cls, **{cls.argument: "1"})  # type: ignore[attr-defined]
-    url = f"{BASE}/!7000001/"
-    results = callback_output(spider.parse_article(html_response(url, article_page("7000001"))))
-    assert [type(r) for r in results] == [Article]
+    response = article_response(spider, "7000001", article_page("7000001"))
+    assert [type(r) for r in callback_output(spider.parse_article(response))] == [Article]
 
 
-def test_a_page_that_is_no_article_is_counted_not_yielded() -> None:
+def test_an_article_request_answered_by_a_page_of_no_known_design_is_rejected() -> None:
     spider = make_spider(TazSpider)
-    url = f"{BASE}/!7000001/"
-    results = callback_output(
-        spider.parse_article(html_response(url, "<html><body>Fehler</body></html>"))
-    )
-    assert results == []
-    assert spider.crawler.stats.get_value(stats.EXTRACT_NOT_ARTICLE) == 1
+    response = article_response(spider, "7000001", "<html><body>Fehler</body></html>")
+    with pytest.raises(PageRejected) as raised:  # for the archive's middleware to count
+        callback_output(spider.parse_article(response))
+    assert raised.value.reason == "unknown_design"
+
+
+def test_an_article_page_claiming_another_id_is_rejected() -> None:
+    spider = make_spider(TazSpider)
+    response = article_response(spider, "7000001", article_page("7000009"))
+    with pytest.raises(PageRejected) as raised:
+        callback_output(spider.parse_article(response))
+    assert raised.value.reason == "id_mismatch"
 
 
 def test_parse_listing_requests_teasers_by_id_and_the_listings_own_pages() -> None:
@@ -519,24 +532,30 @@ def test_the_author_spider_follows_article_and_page_links_in_plain_markup() -> N
     assert spider.crawler.stats.get_value(stats.LISTING_PAGES) == 1
 
 
-def test_a_listing_without_page_links_is_probed_until_a_page_brings_nothing_new() -> None:
+def full_page(first: int) -> list[str]:
+    """A full listing page's article links (20), ids counting up from ``first``."""
+    return [f"/Slug/!{first + n}/" for n in range(20)]
+
+
+def test_a_listing_without_page_links_is_probed_while_pages_are_full() -> None:
     spider = make_spider(TagSpider, tag="900100")
     (start,) = started(spider)
-    page1 = plain_listing(["/A/!7000011/", "/B/!7000012/", "/Thema/!t900100/"])
+    page1 = plain_listing([*full_page(7000100), "/Thema/!t900100/"])
     requests = requests_of(
         callback_output(spider.parse_listing(html_response(start.url, page1, start)))
     )
     assert probes(requests) == [f"{BASE}/!t900100/?search_page=1"]
     (probe,) = [r for r in requests if PROBE_META in r.meta]
     assert 404 in probe.meta["handle_httpstatus_list"]  # past the end may be a 404
-    page2 = plain_listing(["/C/!7000013/", "/A/!7000011/"])
+    page2 = plain_listing(full_page(7000120))
     requests = requests_of(
         callback_output(spider.parse_listing(html_response(probe.url, page2, probe)))
     )
-    assert [r.url for r in requests] == [f"{BASE}/!7000013/", f"{BASE}/!t900100/?search_page=2"]
+    assert len([r for r in requests if ARTICLE_ID_META in r.meta]) == 20
+    assert probes(requests) == [f"{BASE}/!t900100/?search_page=2"]
     (probe,) = [r for r in requests if PROBE_META in r.meta]
-    # Only links already seen on this listing: the end; and it is no empty-listing alarm.
-    page3 = plain_listing(["/C/!7000013/"])
+    # Only links already seen on this listing: past the end, and no empty-listing alarm.
+    page3 = plain_listing(full_page(7000120)[:5])
     assert (
         requests_of(callback_output(spider.parse_listing(html_response(probe.url, page3, probe))))
         == []
@@ -544,16 +563,26 @@ def test_a_listing_without_page_links_is_probed_until_a_page_brings_nothing_new(
     collected = spider.crawler.stats
     assert collected.get_value(stats.LISTING_PAGES_PROBED) == 2
     assert collected.get_value(stats.LISTINGS_WITHOUT_ARTICLES) is None
-    assert collected.get_value(stats.EXPECTED_ARTICLES) == 3
+    assert collected.get_value(stats.EXPECTED_ARTICLES) == 40
+
+
+def test_a_short_listing_page_without_page_links_is_its_last() -> None:
+    spider = make_spider(TagSpider, tag="900100")
+    (start,) = started(spider)
+    body = plain_listing(full_page(7000100)[:9])
+    requests = requests_of(
+        callback_output(spider.parse_listing(html_response(start.url, body, start)))
+    )
+    assert probes(requests) == []
+    assert spider.crawler.stats.get_value(stats.EXPECTED_ARTICLES) == 9
 
 
 def test_a_probe_answered_404_ends_the_listing_quietly() -> None:
     spider = make_spider(TagSpider, tag="900100")
     (start,) = started(spider)
+    body = plain_listing(full_page(7000100))
     requests = requests_of(
-        callback_output(
-            spider.parse_listing(html_response(start.url, plain_listing(["/A/!7000011/"]), start))
-        )
+        callback_output(spider.parse_listing(html_response(start.url, body, start)))
     )
     (probe,) = [r for r in requests if PROBE_META in r.meta]
     gone = html_response(probe.url, "<html><body>weg</body></html>", probe, status=404)
@@ -564,7 +593,7 @@ def test_a_probe_answered_404_ends_the_listing_quietly() -> None:
 def test_pages_counted_from_one_are_probed_past_the_repeated_first_page() -> None:
     spider = make_spider(TagSpider, tag="900100")
     (start,) = started(spider)
-    page1 = plain_listing(["/A/!7000011/", "/B/!7000012/"])
+    page1 = plain_listing(full_page(7000100))
     requests = requests_of(
         callback_output(spider.parse_listing(html_response(start.url, page1, start)))
     )
@@ -615,13 +644,10 @@ def test_the_taz_spider_follows_every_pattern_link_on_a_page_of_unknown_kind() -
 
 def test_the_taz_spider_follows_links_from_an_article_in_any_markup() -> None:
     spider = make_spider(TazSpider)
-    body = plain_listing(["/Zwei/!7000002/", "/Name/!a900001/", "/Politik/!p4615/"])
-    results = callback_output(spider.parse_article(html_response(f"{BASE}/!7000001/", body)))
-    assert {r.url for r in requests_of(results)} == {
-        f"{BASE}/!7000002/",
-        f"{BASE}/!a900001/",
-        f"{BASE}/Politik/!p4615/",
-    }
+    links = '<div><span><a href="/Zwei/!7000005/">x</a><a href="/Kultur/!p4639/">y</a></span></div>'
+    body = article_page("7000001").replace("</body>", f"{links}</body>")
+    results = callback_output(spider.parse_article(article_response(spider, "7000001", body)))
+    assert {f"{BASE}/!7000005/", f"{BASE}/Kultur/!p4639/"} <= {r.url for r in requests_of(results)}
 
 
 # --- alarms ---------------------------------------------------------------------------

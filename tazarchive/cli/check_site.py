@@ -66,7 +66,11 @@ def check_listing(
 ) -> tuple[PageCheck, urls.PageLinks]:
     """A listing page (home, section, tag, author): links by pattern vs teaser markup."""
     check = PageCheck(kind, url)
-    links = urls.page_links(page_hrefs(text), url, base_url)
+    try:
+        links = urls.page_links(page_hrefs(text, url), url, base_url)
+    except PageRejected as rejected:
+        check.problems.append(f"rejected: {rejected.reason}")
+        return check, urls.PageLinks()
     listing = extract_listing(text, url)
     key = urls.listing_key(url)
     pages = {
@@ -97,7 +101,7 @@ def check_article(text: str, url: str, id_: str) -> PageCheck:
     """An article page: its design, body and the body against JSON-LD."""
     check = PageCheck("article", url)
     try:
-        article = extract_article(text, url)
+        article = extract_article(text, url, requested_id=id_)
     except PageRejected as rejected:
         check.problems.append(f"rejected: {rejected.reason}")
         return check

@@ -19,7 +19,8 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from tazarchive import urls
-from tazarchive.extract._html import Element, clean, css, first, parse_html, text_of
+from tazarchive.extract._html import Element, as_bytes, clean, css, first, parse_page, text_of
+from tazarchive.extract.checks import check_bounds
 from tazarchive.items import Listing, Teaser
 
 _DIGITS = re.compile(r"\d+")
@@ -41,13 +42,16 @@ _TITLE_SUFFIX = re.compile(r"\s*[-\u2013|]\s*taz\.de\s*$", re.IGNORECASE)  # "-"
 _HREFS = etree.XPath("//a/@href", smart_strings=False)
 
 
-def page_hrefs(html: bytes | str) -> list[str]:
+def page_hrefs(html: bytes | str, url: str = "") -> list[str]:
     """Every ``a[href]`` value of a page, in document order, whatever the markup around it.
 
     One parse and one XPath: measured faster than an lxml parser target that
-    calls back into Python per element.
+    calls back into Python per element. Raises PageRejected (``too_complex``)
+    for a page beyond the parse bounds, as article extraction does.
     """
-    root = parse_html(html)
+    data, encoding = as_bytes(html)
+    check_bounds(data, url)
+    root, _ = parse_page(data, encoding)
     return _HREFS(root) if root is not None else []
 
 

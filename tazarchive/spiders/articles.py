@@ -38,9 +38,9 @@ def read_article_ids(entries: Iterable[tuple[str, str]]) -> list[str]:
 class ArticlesSpider(TazBaseSpider):
     """Fetches exactly the articles given; a 404 for one of them is DISCOVERY_TARGET_MISSING."""
 
-    name = "articles"
     # Archived ids come from the archive, unfetched (archive.crawl.KnownArticlesMiddleware).
     hand_out_archived = True
+    name = "articles"
     ARGUMENTS: ClassVar[dict[str, str]] = {
         **TazBaseSpider.ARGUMENTS,
         "ids": "article ids, comma-separated (6110749,5928990)",

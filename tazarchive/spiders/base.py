@@ -22,6 +22,7 @@ from scrapy import Request, Spider
 
 from tazarchive import stats, urls
 from tazarchive.extract import extract_article, extract_listing
+from tazarchive.extract.errors import PageRejected
 from tazarchive.extract.listing import page_hrefs
 from tazarchive.middlewares import fail_run
 
@@ -45,6 +46,9 @@ PAGE_SIZE = 20  # teasers per taz listing page
 # Pages tried without a link, per listing, at most: a site that answered every
 # page number with fresh links would otherwise be walked for ever.
 MAX_PROBED_PAGES = 2000
+# A page with fewer new article links than this is a listing's last page: a
+# full page holds PAGE_SIZE; half of it still probes should taz halve its pages.
+PROBE_MIN_NEW = PAGE_SIZE // 2
 # Passed by schedulers, not by users (scrapyd adds ``_job``).
 SCHEDULER_ARGUMENTS = frozenset({"_job"})
 
@@ -83,13 +87,15 @@ class TazBaseSpider(Spider):
     ``?search_page=N`` link to the same listing, in any markup. A listing
     page that shows new article links but no link to any other page of its
     listing is followed by a request for the next page number anyway
-    (``PROBE_META``), page after page, until a page brings no new article
-    link (or ``MAX_PROBED_PAGES``). Cost: one request past the last page per
-    listing whose pagination links are missing (one more when, from the
-    first page, ``search_page=1`` shows its articles again: then pages count
-    from 1 and ``search_page=2`` is tried). With pagination links there is
-    no probe, except past a last page that links no other numbered page
-    (page 2 of 2 links page 1 without a number): one request.
+    (``PROBE_META``), page after page, until a page brings fewer than
+    ``PROBE_MIN_NEW`` article links new to its listing (a short page is the
+    last; one with none is past the end), or ``MAX_PROBED_PAGES``. Cost per
+    listing without pagination links: one request past the last page when
+    that page is full (one more when, from the first page, ``search_page=1``
+    shows its articles again: pages count from 1, and ``search_page=2`` is
+    tried); none when the last page is short. With pagination links there
+    is no probe, except past a full last page that links no other numbered
+    page (page 2 of 2 links page 1 without a number): one request.
 
     Stats (``tazarchive.stats``): LISTING_PAGES, LISTING_PAGES_PROBED,
     LISTINGS_WITHOUT_ARTICLES (a listing page, not a probe, without any article
@@ -189,7 +195,8 @@ class TazBaseSpider(Spider):
 
     def page_links(self, response: Response) -> urls.PageLinks:
         """Article ids and listing URLs a page links to, by pattern, whatever its markup."""
-        return urls.page_links(page_hrefs(response.text), response.url, self.base_url)
+        hrefs = page_hrefs(response.text, response.url)
+        return urls.page_links(hrefs, response.url, self.base_url)
 
     # --- requests -------------------------------------------------------------
 
@@ -238,17 +245,15 @@ class TazBaseSpider(Spider):
         if response.status == 404:
             self.target_missing(response)
             return
-        # PageRejected propagates: the archive's spider middleware counts it.
+        # PageRejected (unknown design, wall, garbled, ...) propagates: the
+        # archive's spider middleware counts it and keeps it out of the ledger.
         article = extract_article(
             response.text,
             response.url,
             fetched=datetime.now(UTC),
             requested_id=response.meta.get(ARTICLE_ID_META),
         )
-        if article is None:  # until extraction knows the requested id (contract 3)
-            self._inc_stat(stats.EXTRACT_NOT_ARTICLE)
-            self.logger.warning("Not an article: %s", response.url)
-        else:
+        if article is not None:
             yield article
         for request in self.follow_from_article(response):
             yield request
@@ -259,7 +264,11 @@ class TazBaseSpider(Spider):
                 self.target_missing(response)
             return  # a probe past the end of a listing
         self._requested.add(response.url)  # its own links to itself are no new page
-        links = self.page_links(response)
+        try:
+            links = self.page_links(response)
+        except PageRejected as rejected:  # beyond the parse bounds: read as no link at all
+            self.logger.warning("listing page not read: %s", rejected)
+            links = urls.PageLinks()
         probe = response.meta.get(PROBE_META)
         self._inc_stat(stats.LISTING_PAGES)
         if not links.articles and probe is None:
@@ -290,14 +299,14 @@ class TazBaseSpider(Spider):
         if numbers:  # the last page of pagination the links show
             self.listing_ends(response, key)
         elif (
-            request := self.probe_request(response, key, new=bool(new), shown=bool(links.articles))
+            request := self.probe_request(response, key, new=len(new), shown=bool(links.articles))
         ) is not None:
             yield request
         else:
             self.listing_ends(response, key)
 
     def probe_request(
-        self, response: Response, key: tuple[str, str], *, new: bool, shown: bool
+        self, response: Response, key: tuple[str, str], *, new: int, shown: bool
     ) -> Request | None:
         """The next page of a listing that links none of its other pages, while pages bring
         new article links (``new``); ``shown``: the page links articles at all."""
@@ -305,7 +314,7 @@ class TazBaseSpider(Spider):
         # From the first page, search_page=1 is tried; where pages count from 1
         # it shows the first page again (no new links), so search_page=2 is tried once more.
         recount = response.meta.get(PROBE_META) == "first" and page == 1 and shown
-        if not new and not recount:
+        if new < PROBE_MIN_NEW and not recount:
             return None
         probed = self._probed.get(key, 0)
         if probed >= MAX_PROBED_PAGES:
