@@ -59,7 +59,7 @@ def defined_stats_keys() -> set[str]:
     for name, value in vars(stats).items():
         if name.startswith("_"):
             continue
-        if isinstance(value, str) and value.startswith("tazarchive/"):
+        if isinstance(value, str) and value.startswith("tazarchive/") and name != "PREFIX":
             keys.add(value)
         elif inspect.isfunction(value) and value.__module__ == stats.__name__:
             placeholders = [f"<{p}>" for p in inspect.signature(value).parameters]
