@@ -24,7 +24,7 @@ from scrapy.utils.asyncio import create_looping_call
 
 from tazarchive import stats as keys
 from tazarchive.archive import write_atomic
-from tazarchive.pipelines import output_dir
+from tazarchive.archive.layout import ArchiveLayout, free_report_path, lock_path
 from tazarchive.verdict import (
     FEED_FAILED_PREFIX,
     RunVerdict,
@@ -47,7 +47,11 @@ ARTICLE_COUNTS = {
     "known": keys.ARTICLES_KNOWN,
     "revised": keys.ARTICLES_REVISED,
     "rejected": keys.ARTICLES_REJECTED,
+    "skipped_known": keys.ARTICLES_SKIPPED_KNOWN,  # archived already: never requested
+    "from_archive": keys.ARTICLES_FROM_ARCHIVE,  # handed to the run's feeds unfetched
 }
+# Shown on the progress line only when a run has any: most runs have none.
+SHOWN_WHEN_ANY = frozenset({"skipped_known", "from_archive"})
 
 
 # --- the lock -----------------------------------------------------------------
@@ -101,7 +105,7 @@ def lock_archive(output_dir: Path) -> LockFile:
     …)") at once when another process holds it. ``release()`` when done, or
     just exit: the kernel drops the lock with its process.
     """
-    lock = LockFile(output_dir / ".lock")
+    lock = LockFile(lock_path(output_dir))
     lock.acquire(f"archive {output_dir}")
     return lock
 
@@ -127,7 +131,7 @@ class ArchiveLock:
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.getbool("TAZARCHIVE_LOCK_ENABLED"):
             raise NotConfigured("TAZARCHIVE_LOCK_ENABLED is off")
-        extension = cls(output_dir(crawler.settings))
+        extension = cls(ArchiveLayout.from_settings(crawler.settings).root)
         try:
             extension.acquire()
         except ArchiveBusy as busy:
@@ -232,7 +236,11 @@ class Progress:
         counts = {name: int(get(key, 0) or 0) for name, key in ARTICLE_COUNTS.items()}
         text = (
             f"{pages} pages ({rate:.0f}/min), "
-            + ", ".join(f"{n} {name}" for name, n in counts.items())
+            + ", ".join(
+                f"{n} {name.replace('_', ' ')}"
+                for name, n in counts.items()
+                if n or name not in SHOWN_WHEN_ANY
+            )
             + f", {int(get('log_count/ERROR', 0) or 0)} errors"
         )
         expected = int(get(keys.EXPECTED_ARTICLES, 0) or 0)
@@ -346,7 +354,7 @@ class RunReport:
             if name.startswith("TAZARCHIVE_") and name != "TAZARCHIVE_SPIDER_ARGS"
         }
         extension = cls(
-            output_dir(settings) / "runs",
+            ArchiveLayout.from_settings(settings).runs,
             crawler.stats,
             settings=given,
             spider_args=settings.getdict("TAZARCHIVE_SPIDER_ARGS"),
@@ -490,13 +498,7 @@ class RunReport:
         }
 
     def _free_path(self, spider: str) -> Path:
-        stamp = self.start.strftime("%Y-%m-%dT%H-%M-%SZ")
-        path = self.runs_dir / f"{spider}-{stamp}.json"
-        n = 2
-        while path.exists():  # a second run in the same second (the lock makes this safe)
-            path = self.runs_dir / f"{spider}-{stamp}-{n}.json"
-            n += 1
-        return path
+        return free_report_path(self.runs_dir, spider, self.start)
 
 
 _BULKY = frozenset({"archive", "settings", "tazarchive"})

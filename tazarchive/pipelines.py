@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
 from tazarchive import stats as keys
-from tazarchive.archive import ArchiveLayout
 from tazarchive.archive.crawl import crawler_archive
 from tazarchive.items import Article
 from tazarchive.normalise import normalise_article
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
     from tazarchive.archive import Archive
 
@@ -35,11 +32,6 @@ logger = logging.getLogger(__name__)
 
 # taz ids are decimal numbers of a few digits; an id becomes a file name.
 ID_PATTERN = re.compile(r"[0-9]{1,18}")
-
-
-def output_dir(settings: BaseSettings) -> Path:
-    """The archive folder (compatibility for components not yet on ArchiveLayout)."""
-    return ArchiveLayout.from_settings(settings).root
 
 
 # --- normalise ------------------------------------------------------------------

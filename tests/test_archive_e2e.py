@@ -176,13 +176,15 @@ def test_sigkilled_crawls_leave_no_partial_file_and_the_next_run_completes_the_a
 
         kills = 0
         stored_after_kill: list[int] = []
+        log = tmp_path / "killed-run.log"
         for _ in range(8):
-            process = subprocess.Popen(
-                _command(server, killed),
-                cwd=REPO,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            with log.open("wb") as log_file:
+                process = subprocess.Popen(
+                    _command(server, killed),
+                    cwd=REPO,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log_file,
+                )
             # A random moment while it stores articles: after a random number
             # of dumps more than the last run left are on disk, plus a random
             # fraction of a second. (Dumps trail the fetching by the pages in
@@ -209,7 +211,7 @@ def test_sigkilled_crawls_leave_no_partial_file_and_the_next_run_completes_the_a
             stored_after_kill.append(len(partial))
             if kills >= 5 and len(partial) < len(expected_dumps):
                 break
-        assert kills >= 5, stored_after_kill
+        assert kills >= 5, (stored_after_kill, log.read_text(errors="replace")[-3000:])
         print("dumps stored after each kill:", stored_after_kill)
 
         _crawl(server, killed)

@@ -189,3 +189,45 @@ def test_crawl_with_an_unknown_spider_argument_exits_2_naming_it(tmp_path: Path)
 
 def test_test_hooks_are_not_taken_for_typos() -> None:
     assert validate_settings(project_settings(TAZARCHIVE_TEST_URL_LOG="/tmp/x")) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["reparse", "missing.warc.gz"],
+        ["export"],
+        ["extract", "missing.html"],
+        ["verify", "5928990"],
+        ["check-site"],
+        ["convert-dumps", "missing.txt"],
+        ["import-dumps", "missing.txt"],
+        ["serve-gopher"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_every_project_command_refuses_a_bad_setting_before_doing_anything(
+    tmp_path: Path, command: list[str]
+) -> None:
+    output = tmp_path / "archive"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            *command,
+            "-s",
+            "TAZARCHIVE_DUMP_FORMAT=nope",
+            "-s",
+            f"TAZARCHIVE_OUTPUT_DIR={output}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "tazarchive: TAZARCHIVE_DUMP_FORMAT='nope': expected one of seed, text, gophermap "
+        "(dump files and tazdump feed)"
+    ]
+    assert not output.exists()

@@ -212,6 +212,21 @@ def test_progress_line_counts_pages_rate_articles_and_errors() -> None:
     )
 
 
+
+def test_progress_line_counts_archived_articles_toward_the_eta() -> None:
+    progress = progress_with(
+        {
+            "response_received_count": 10,
+            keys.ARTICLES_NEW: 10,
+            keys.ARTICLES_SKIPPED_KNOWN: 30,
+            keys.EXPECTED_ARTICLES: 80,
+        }
+    )
+    assert progress.line(1010.0) == (
+        "10 pages (60/min), 10 new, 0 known, 0 revised, 0 rejected, 30 skipped known, "
+        "0 errors; 40/80 articles, ETA 10s"
+    )
+
 def test_progress_rate_is_over_the_last_interval() -> None:
     progress = progress_with({"response_received_count": 30})
     progress.line(1010.0)

@@ -38,7 +38,7 @@ from tazarchive.normalise import (
     normalise_block,
     normalise_text,
 )
-from tazarchive.pipelines import NormalisePipeline, StorePipeline, ValidatePipeline, output_dir
+from tazarchive.pipelines import NormalisePipeline, StorePipeline, ValidatePipeline
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -347,7 +347,7 @@ def test_pipelines_are_built_from_crawler_settings_and_share_one_archive(tmp_pat
     assert store.archive.ledger is not None
     assert store.archive.ledger.path == tmp_path / "ledger.sqlite3"
     assert store.archive.layout.rejects == tmp_path / "rejects.jsonl"
-    assert output_dir(crawler.settings) == tmp_path
+    assert ArchiveLayout.from_settings(crawler.settings).root == tmp_path
     store.archive.close()
 
 

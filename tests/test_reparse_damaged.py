@@ -225,11 +225,6 @@ def test_reparse_of_gzipped_text_counts_it_unreadable(tmp_path: Path) -> None:
     assert stored_ids(output) == []
 
 
-@pytest.mark.xfail(
-    reason="the verdict rules reading reparse/damaged and reparse/unreadable come with h-trust's "
-    "tazarchive/verdict.py; remove this mark when it is merged",
-    strict=True,
-)
 def test_reparse_of_gzipped_text_fails_the_run_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "notes.warc.gz"
     path.write_bytes(gzip.compress(b"Invented notes, not a WARC file.\n" * 200))

@@ -32,6 +32,12 @@ ARCHIVE_TIMEZONE = ZoneInfo("Europe/Berlin")
 UNDATED_FOLDER = "undated"
 DUMP_SUFFIXES = {"seed": ".txt", "text": ".txt", "gophermap": ".gph"}
 STAMP_FORMAT = "%Y-%m-%dT%H-%M-%SZ"
+LOCK_NAME = ".lock"
+
+
+def lock_path(root: Path) -> Path:
+    """The lock file of the archive in ``root`` (one writer at a time)."""
+    return root / LOCK_NAME
 
 
 def stamp(moment: datetime | None = None) -> str:
@@ -90,7 +96,7 @@ class ArchiveLayout:
 
     @property
     def lock(self) -> Path:
-        return self.root / ".lock"
+        return lock_path(self.root)
 
     def dump_path(self, article: Article, revision: int | None, fmt: str = "seed") -> Path:
         return self.root / dump_relpath(article, revision, fmt)
@@ -101,10 +107,15 @@ class ArchiveLayout:
 
     def report_path(self, name: str, moment: datetime | None = None) -> Path:
         """A report path for a run that started at ``moment`` not yet taken."""
-        base = f"{name}-{stamp(moment)}"
-        path = self.runs / f"{base}.json"
-        n = 2
-        while path.exists():  # a second run in the same second (the lock makes this safe)
-            path = self.runs / f"{base}-{n}.json"
-            n += 1
-        return path
+        return free_report_path(self.runs, name, moment)
+
+
+def free_report_path(runs: Path, name: str, moment: datetime | None = None) -> Path:
+    """``<runs>/<name>-<stamp>.json``, or ``…-2.json`` and on when that is taken."""
+    base = f"{name}-{stamp(moment)}"
+    path = runs / f"{base}.json"
+    n = 2
+    while path.exists():  # a second run in the same second (the lock makes this safe)
+        path = runs / f"{base}-{n}.json"
+        n += 1
+    return path

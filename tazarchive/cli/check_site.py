@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy import Request
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from tazarchive import stats, urls
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.commands.crawl import run_crawler
 from tazarchive.extract import extract_article, extract_listing
 from tazarchive.extract.errors import PageRejected
@@ -287,7 +287,7 @@ def _section_url(value: str) -> str | None:
     return value if _kind(value) == "section" else None
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
 
     def syntax(self) -> str:

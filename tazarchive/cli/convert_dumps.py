@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, TextIO
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.commands._each import add_format_option, chosen_format, print_each
 from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, NotADump, render_output
 from tazarchive.dump.files import dump_files, read_dump_file
@@ -45,7 +45,7 @@ def convert_paths(
     )
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from tazarchive import stats as keys
 from tazarchive.archive import Archive, ArchiveLayout, CountingStats
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.dump import NotADump
 from tazarchive.dump.files import dump_files, read_dump_file
 from tazarchive.extensions import ArchiveBusy, LockFile
@@ -92,7 +92,7 @@ class DumpImporter:
         print(f"import-dumps: {path}: {reason}", file=self.err, flush=True)
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}

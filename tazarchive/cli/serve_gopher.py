@@ -13,9 +13,9 @@ import argparse
 import sys
 from typing import Any, ClassVar
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.dump import GopherOptions
 from tazarchive.gopher.server import GopherServerFactory
 from tazarchive.gopher.site import GopherArchive
@@ -24,7 +24,7 @@ from tazarchive.gopher.source import open_source
 DEFAULT_HOST = "127.0.0.1"
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "INFO"}

@@ -22,11 +22,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from tazarchive.archive import Archive, ArchiveLayout, article_json_line
 from tazarchive.archive.layout import ARCHIVE_TIMEZONE
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.dump import OUTPUT_FORMATS, render
 
 DAY_FORMAT = "YYYY-MM-DD"
@@ -67,7 +67,7 @@ def export(archive: Archive, out: IO[bytes], fmt: str, **query: Any) -> list[str
     return written
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}

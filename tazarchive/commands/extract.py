@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, TextIO
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.commands._each import add_format_option, chosen_format, print_each
 from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, render_output
 from tazarchive.extract import PageRejected, extract_article
@@ -90,7 +90,7 @@ def extract_paths(
     )
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}

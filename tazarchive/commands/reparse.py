@@ -40,6 +40,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from tazarchive import stats as keys
 from tazarchive import urls
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.commands.crawl import run_crawler
 from tazarchive.reparse import (
     ARTICLE,
@@ -252,7 +253,7 @@ class ReparseSpider(Spider):
             self._pool.close()
 
 
-class Command(BaseRunSpiderCommand):
+class Command(CheckedCommand, BaseRunSpiderCommand):
     requires_project = True
 
     def syntax(self) -> str:

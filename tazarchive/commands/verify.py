@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from tazarchive.archive import ArchiveLayout, write_atomic
+from tazarchive.cli.checked import CheckedCommand
 from tazarchive.dump import GopherOptions, render
 from tazarchive.gopher.source import open_source
 from tazarchive.gopher.verify import (
@@ -37,7 +37,7 @@ from tazarchive.gopher.verify import (
 from tazarchive.spiders.articles import article_id_of
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand):
     requires_project = True
     default_settings: ClassVar[dict[str, Any]] = {"LOG_LEVEL": "WARNING"}
 
