@@ -212,7 +212,6 @@ def test_progress_line_counts_pages_rate_articles_and_errors() -> None:
     )
 
 
-
 def test_progress_line_counts_archived_articles_toward_the_eta() -> None:
     progress = progress_with(
         {
@@ -226,6 +225,7 @@ def test_progress_line_counts_archived_articles_toward_the_eta() -> None:
         "10 pages (60/min), 10 new, 0 known, 0 revised, 0 rejected, 30 skipped known, "
         "0 errors; 40/80 articles, ETA 10s"
     )
+
 
 def test_progress_rate_is_over_the_last_interval() -> None:
     progress = progress_with({"response_received_count": 30})
