@@ -6,7 +6,8 @@ In the other project's settings::
 
 It adds the ledger, the archive's pipelines, WARC capture, the politeness
 and site-boundary middlewares, the lock, progress line and run report, the
-``jsonl``/``tazdump`` feed exporters and the archive's JSONL feed, and every
+``jsonl``/``tazdump``/``csv`` feed exporters (the archive's own JSONL is
+written by its store, not by a feed), and every
 ``TAZARCHIVE_*`` default (at add-on priority, so the project's own values
 win). The component lists are the ones in :mod:`tazarchive.settings`, so
 this project and an add-on user run the same wiring. A component the project

@@ -133,3 +133,26 @@ def test_articles_run_prints_archived_dumps_and_csv_without_a_request(tmp_path: 
     assert rows[1]["body"] == "Ein geänderter Absatz.\n\n## Zwischentitel"
     assert rows[0]["links"] == "[1] https://example.org/x"
     assert "Author(" not in out_csv.read_text(encoding="utf-8")
+
+
+def test_export_into_a_reader_that_stops_early_ends_without_a_traceback(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    long_text = "Ein erfundener Absatz, der lang genug ist. " * 200  # ~8 KB an article
+    with Archive.from_settings(
+        {"TAZARCHIVE_OUTPUT_DIR": str(root), "TAZARCHIVE_BASE_URL": NOWHERE}
+    ) as archive:
+        for n in range(40):  # far more than a pipe's buffer
+            archive.store(_article(str(6_100_000 + n), long_text))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "export", "-s", f"TAZARCHIVE_OUTPUT_DIR={root}"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"{")
+    process.stdout.close()  # as `| head -1` does
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr

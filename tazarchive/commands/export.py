@@ -31,6 +31,8 @@ from tazarchive.dump import OUTPUT_FORMATS, render
 
 DAY_FORMAT = "YYYY-MM-DD"
 
+SIGPIPE_STATUS = 141  # what a shell reports for a writer its reader left (128 + SIGPIPE)
+
 
 def parse_day(value: str, option: str) -> date:
     try:
@@ -110,8 +112,14 @@ class Command(CheckedCommand):
             if opts.output:
                 written = self._to_file(archive, Path(opts.output), opts.format, query)
             else:
-                written = export(archive, sys.stdout.buffer, opts.format, **query)
-                sys.stdout.flush()
+                try:
+                    written = export(archive, sys.stdout.buffer, opts.format, **query)
+                    sys.stdout.flush()
+                except BrokenPipeError:  # the reader stopped (`| head`): no traceback
+                    # Python's recipe: point stdout at devnull so the exit flush is quiet.
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                    self.exitcode = SIGPIPE_STATUS
+                    return
         missing = [i for i in ids or [] if i not in set(written)]
         if missing:
             print(f"tazarchive: not archived: {', '.join(missing)}", file=sys.stderr)
