@@ -16,8 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tazarchive.dump import RENDERINGS, read_dump, render
-from tazarchive.normalise import normalise_article
-from tazarchive.pipelines import normalise
+from tazarchive.normalise import normalise, normalise_article
 from tazarchive.replica import Site
 
 

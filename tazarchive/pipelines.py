@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -19,7 +18,7 @@ from scrapy.exceptions import DropItem
 from tazarchive import stats as keys
 from tazarchive.archive.crawl import crawler_archive
 from tazarchive.items import Article
-from tazarchive.normalise import normalise_article
+from tazarchive.normalise import normalise
 
 if TYPE_CHECKING:
     from typing import Self
@@ -36,45 +35,9 @@ ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 # --- normalise ------------------------------------------------------------------
 
-# An article read from a dump keeps a line break ("\n") after each line a proxy
-# cut, so the lines after it wrap as they were written; normalising whitespace
-# would make it a space and the rendering would wrap (and cut) words differently.
-_KEPT_BREAK = "\ue000"  # private use: no taz text holds it
-
-
-def _map_texts(article: Article, change: Callable[[str], str]) -> None:
-    article.title, article.topline, article.teaser = map(
-        change, (article.title, article.topline, article.teaser)
-    )
-    if article.picture is not None:
-        article.picture.caption = change(article.picture.caption)
-        article.picture.credit = change(article.picture.credit)
-    for block in article.body:
-        block.text = change(block.text)
-    for author in article.authors:
-        author.name = change(author.name)
-    for link in article.links:
-        link.text = change(link.text)
-    for tag in article.tags:
-        tag.name = change(tag.name)
-    for related in article.related:
-        related.topline, related.title, related.teaser = map(
-            change, (related.topline, related.title, related.teaser)
-        )
-
-
-def normalise(article: Article) -> Article:
-    """``normalise_article``, keeping the line breaks a cut dump's text holds (in place)."""
-    if not article.cut:
-        return normalise_article(article)
-    _map_texts(article, lambda text: text.replace("\n", _KEPT_BREAK))
-    normalise_article(article)
-    _map_texts(article, lambda text: text.replace(_KEPT_BREAK, "\n"))
-    return article
-
 
 class NormalisePipeline:
-    """Apply FORMAT.md's character rules to every text field of an article (:func:`normalise`)."""
+    """FORMAT.md's character rules on every text field (:func:`tazarchive.normalise.normalise`)."""
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):

@@ -15,8 +15,7 @@ from tazarchive.archive import Archive, ArchiveLayout, Ledger
 from tazarchive.cli.import_dumps import DumpImporter
 from tazarchive.dump import RENDERINGS, read_dump, render
 from tazarchive.items import Article, Author, Block, Picture
-from tazarchive.normalise import normalise_article
-from tazarchive.pipelines import normalise
+from tazarchive.normalise import normalise, normalise_article
 from tests.test_dump_properties import EXAMPLES, article, recognisable
 
 # Long words of 2-byte letters: lines of 75 code points run past the seed's 80 bytes.

@@ -13,7 +13,7 @@ from pathlib import Path
 from tazarchive.archive import Archive
 from tazarchive.dump import render
 from tazarchive.items import Article, Author, Block, Link, LinkSpan, Tag
-from tazarchive.pipelines import normalise
+from tazarchive.normalise import normalise
 
 REPO = Path(__file__).resolve().parent.parent
 NOWHERE = "http://127.0.0.1:9"  # nothing listens: a request there would fail the test

@@ -30,7 +30,8 @@ from tazarchive.cli.checked import CheckedCommand
 from tazarchive.dump import NotADump
 from tazarchive.dump.files import dump_files, read_dump_file
 from tazarchive.extensions import ArchiveBusy, LockFile
-from tazarchive.pipelines import normalise, rejection_reason
+from tazarchive.normalise import normalise
+from tazarchive.pipelines import rejection_reason
 
 REVISION_SUFFIX = re.compile(r"\.r[0-9]+(?=\.[^.]+$)")
 

@@ -24,7 +24,7 @@ from tazarchive.cli.checked import CheckedCommand
 from tazarchive.commands._each import add_format_option, chosen_format, print_each
 from tazarchive.dump import OUTPUT_FORMATS, GopherOptions, render_output
 from tazarchive.extract import PageRejected, extract_article
-from tazarchive.normalise import normalise_article
+from tazarchive.normalise import normalise
 from tazarchive.urls import DEFAULT_BASE_URL
 
 FORMATS = OUTPUT_FORMATS
@@ -69,7 +69,7 @@ def extract_file(path: Path, fmt: str, gopher: GopherOptions, url: str | None = 
         raise NotAnArticle(f"a crawl would reject it ({rejected})") from None
     if article is None:
         raise NotAnArticle("no taz article found on this page")
-    return render_output(normalise_article(article), fmt, gopher=gopher)
+    return render_output(normalise(article), fmt, gopher=gopher)
 
 
 def extract_paths(
