@@ -14,7 +14,7 @@ import bisect
 import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tazarchive.items import Article, Block, LinkSpan
 
@@ -218,4 +218,44 @@ def normalise_article(article: Article) -> Article:
         related.topline = normalise_text(related.topline)
         related.title = normalise_text(related.title)
         related.teaser = normalise_text(related.teaser)
+    return article
+
+
+# An article read from a dump keeps a line break ("\n") after each line a proxy
+# cut, so the lines after it wrap as they were written; normalising whitespace
+# would make it a space and the rendering would wrap (and cut) words differently.
+_KEPT_BREAK = "\ue000"  # private use: no taz text holds it
+
+
+def _map_texts(article: Article, change: Callable[[str], str]) -> None:
+    article.title, article.topline, article.teaser = map(
+        change, (article.title, article.topline, article.teaser)
+    )
+    if article.picture is not None:
+        article.picture.caption = change(article.picture.caption)
+        article.picture.credit = change(article.picture.credit)
+    for block in article.body:
+        block.text = change(block.text)
+    for author in article.authors:
+        author.name = change(author.name)
+    for link in article.links:
+        link.text = change(link.text)
+    for tag in article.tags:
+        tag.name = change(tag.name)
+    for related in article.related:
+        related.topline, related.title, related.teaser = map(
+            change, (related.topline, related.title, related.teaser)
+        )
+
+
+def normalise_keeping_breaks(article: Article) -> Article:
+    """``normalise_article``, keeping the line breaks a cut dump's text holds (in place).
+
+    What the archive stores (the normalise pipeline, reparse's workers).
+    """
+    if not article.cut:
+        return normalise_article(article)
+    _map_texts(article, lambda text: text.replace("\n", _KEPT_BREAK))
+    normalise_article(article)
+    _map_texts(article, lambda text: text.replace(_KEPT_BREAK, "\n"))
     return article

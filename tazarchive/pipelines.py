@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from tazarchive import stats as keys
 from tazarchive.archive import ArchiveLayout
 from tazarchive.archive.crawl import crawler_archive
 from tazarchive.items import Article
-from tazarchive.normalise import normalise_article
+from tazarchive.normalise import normalise_keeping_breaks
 
 if TYPE_CHECKING:
     from typing import Self
@@ -44,48 +43,25 @@ def output_dir(settings: BaseSettings) -> Path:
 
 # --- normalise ------------------------------------------------------------------
 
-# An article read from a dump keeps a line break ("\n") after each line a proxy
-# cut, so the lines after it wrap as they were written; normalising whitespace
-# would make it a space and the rendering would wrap (and cut) words differently.
-_KEPT_BREAK = "\ue000"  # private use: no taz text holds it
-
-
-def _map_texts(article: Article, change: Callable[[str], str]) -> None:
-    article.title, article.topline, article.teaser = map(
-        change, (article.title, article.topline, article.teaser)
-    )
-    if article.picture is not None:
-        article.picture.caption = change(article.picture.caption)
-        article.picture.credit = change(article.picture.credit)
-    for block in article.body:
-        block.text = change(block.text)
-    for author in article.authors:
-        author.name = change(author.name)
-    for link in article.links:
-        link.text = change(link.text)
-    for tag in article.tags:
-        tag.name = change(tag.name)
-    for related in article.related:
-        related.topline, related.title, related.teaser = map(
-            change, (related.topline, related.title, related.teaser)
-        )
-
-
-def normalise(article: Article) -> Article:
-    """``normalise_article``, keeping the line breaks a cut dump's text holds (in place)."""
-    if not article.cut:
-        return normalise_article(article)
-    _map_texts(article, lambda text: text.replace("\n", _KEPT_BREAK))
-    normalise_article(article)
-    _map_texts(article, lambda text: text.replace(_KEPT_BREAK, "\n"))
-    return article
+normalise = normalise_keeping_breaks  # what is stored: see tazarchive.normalise
 
 
 class NormalisePipeline:
-    """Apply FORMAT.md's character rules to every text field of an article (:func:`normalise`)."""
+    """Apply FORMAT.md's character rules to every text field of an article (:func:`normalise`).
+
+    An article prepared ahead (``scrapy reparse``'s workers) was normalised there.
+    """
+
+    def __init__(self, archive: Archive | None = None) -> None:
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler_archive(crawler))
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Article):
+        ahead = self.archive is not None and self.archive.prepared_ahead(item) is not None
+        if isinstance(item, Article) and not ahead:
             normalise(item)
         return item
 
@@ -126,6 +102,7 @@ class ValidatePipeline:
             return item
         reason = rejection_reason(item)
         if reason is not None:
+            self.archive.take_prepared(item)
             self.archive.record_reject(reason, url=item.url, article=item)
             raise DropItem(f"Rejected article {item.url or item.id!r}: {reason}", log_level="INFO")
         if item.body_mismatch:
@@ -164,7 +141,7 @@ class StorePipeline:
             self.archive.done_with(item)
             return item
         try:
-            outcome = self.archive.store(item)
+            outcome = self.archive.store(self.archive.take_prepared(item) or item)
         except Exception as error:
             self._log_error(item, error)
             raise DropItem(f"Article {item.id} not stored: {error}", log_level="DEBUG") from None
