@@ -130,6 +130,8 @@ class Archive:
         self._batch = _Batch()
         self._in_flight: tuple[_Batch, Future[list[bytes]]] | None = None
         self._pending: dict[str, _Pending] = {}
+        # Ids recorded by this Archive, kept while in batches into a ledger that was empty.
+        self._recorded: set[str] | None = None
         self._batch_size = 1
         self._batch_pool: ThreadPoolExecutor | None = None
         self._fsync_pool: ThreadPoolExecutor | None = None
@@ -263,7 +265,11 @@ class Archive:
         pending = self._pending.get(article_id)
         if pending is not None:
             return pending
-        return self.ledger.current(article_id) if self.ledger is not None else None
+        if self.ledger is None:
+            return None
+        if self._recorded is not None and article_id not in self._recorded:
+            return None  # the ledger was empty when the batches began: no query needed
+        return self.ledger.current(article_id)
 
     def _is_cut(self, article_id: str, current: _Pending | LedgerEntry) -> bool:
         if isinstance(current, _Pending):
@@ -283,6 +289,8 @@ class Archive:
         """
         self.flush()
         self._batch_size = max(1, size)
+        if self.ledger is not None and len(self.ledger) == 0:
+            self._recorded = set()
         if self._batch_pool is None:
             self._batch_pool = ThreadPoolExecutor(1, thread_name_prefix="archive-batch")
             self._fsync_pool = ThreadPoolExecutor(threads, thread_name_prefix="archive-fsync")
@@ -351,6 +359,8 @@ class Archive:
         try:
             if self.ledger is not None:
                 self.ledger.commit(changes)
+                if self._recorded is not None:
+                    self._recorded.update(c.id for c in changes if isinstance(c, Revision))
         finally:
             self._forget(batch)
         if batch.dumps:
