@@ -340,16 +340,14 @@ class Archive:
             return
         self._in_flight = None
         try:
-            blobs = future.result()
-        except Exception as error:
+            self._commit(batch, future.result())
+        except Exception as error:  # the files or the ledger: none of the batch is recorded
             self._forget(batch)
-            stored = sum(isinstance(c, Revision) for c in batch.changes)
+            stored = len(batch.lines)  # one line per article stored
             self.stats.inc_value(keys.ARTICLES_STORE_ERRORS, stored)
             logger.error(
                 "Cannot store a batch of %d articles: %s: %s", stored, type(error).__name__, error
             )
-            return
-        self._commit(batch, blobs)
 
     def _commit(self, batch: _Batch, blobs: list[bytes]) -> None:
         changes = list(batch.changes)
