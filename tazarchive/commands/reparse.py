@@ -11,9 +11,13 @@ changed one becomes a revision.
 Extraction runs on every core: a first pass indexes the record headers (and
 counts the pages, for the progress line's ETA), then batches of record
 offsets go to worker processes (TAZARCHIVE_REPARSE_WORKERS), which read and
-extract them. Articles come back and enter the pipelines in capture order,
-so the output is the same byte for byte as with one process. A damaged
-record is skipped and counted, and reading goes on with the next one.
+extract them, and also do the pure part of storing: normalise, content hash,
+dump and JSONL line (:mod:`tazarchive.archive.prepare`). Articles come back
+and enter the pipelines in capture order, so the output is the same byte for
+byte as with one process; ``Archive.store`` takes the prepared article and
+writes in batches (TAZARCHIVE_REPARSE_BATCH): dumps and JSONL lines synced
+first, then the batch's ledger rows in one transaction. A damaged record is
+skipped and counted, and reading goes on with the next one.
 
 Nothing is downloaded: the internal spider ``reparse`` makes no requests, and
 robots.txt, the telnet console and WARC capture are off for it, so no process
@@ -155,7 +159,7 @@ class ReparseSpider(Spider):
     """Yields the articles extracted from archived pages; fetches nothing.
 
     Ends as soon as the last article has passed the pipelines.
-    Settings: TAZARCHIVE_REPARSE_WORKERS.
+    Settings: TAZARCHIVE_REPARSE_WORKERS, TAZARCHIVE_REPARSE_BATCH.
     Stats: tazarchive/reparse/{responses,pages,skipped,damaged,unreadable},
     tazarchive/extract/not_article, tazarchive/expected_articles (article pages found),
     tazarchive/articles/rejected, tazarchive/rejected/<reason>.
