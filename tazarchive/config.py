@@ -128,9 +128,12 @@ SPECS: dict[str, Spec] = {
     "TAZARCHIVE_VERIFY_MIN_LINES": Spec(
         float, "scrapy verify: ratio of lines that must agree", minimum=0, maximum=1
     ),
-    # Issue 13.5 (h-reparse)
+    # Issue 13.5: reparse
     "TAZARCHIVE_REPARSE_WORKERS": Spec(
         int, "extraction processes of scrapy reparse; 0: one per core", minimum=0
+    ),
+    "TAZARCHIVE_REPARSE_BATCH": Spec(
+        int, "scrapy reparse: articles written durably, then recorded, at once", minimum=1
     ),
 }
 

@@ -117,7 +117,8 @@ _DATETIME_FIELDS = ("published", "fetched")
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_LEAF_TYPES = (str, int, float, bool, type(None))
+# datetime too: immutable, and article_to_dict turns it into text (asdict deep-copied it).
+_LEAF_TYPES = (str, int, float, bool, type(None), datetime)
 
 
 def _as_plain(value: Any) -> Any:

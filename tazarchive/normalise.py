@@ -174,8 +174,19 @@ def normalise_text(text: str) -> str:
 def normalise_block(block: Block) -> Block:
     """The block with its text normalised and its link spans moved along with it."""
     offsets = [o for span in block.links for o in (span.start, span.end)]
-    stripped, stripped_at = _strip_controls_mapped(block.text, offsets)
-    text, mapping = _normalise_mapped(stripped, list(stripped_at.values()))
+    text = block.text
+    if (
+        not _HAS_CONTROL.search(text)
+        and not _SPACING_TO_FIX.search(text)
+        and unicodedata.is_normalized("NFC", text)
+    ):
+        # Most extracted text: nothing to change, every offset stays (a piece of
+        # an NFC text is NFC: composition depends on neighbours inside the piece).
+        stripped_at = {o: o for o in offsets}
+        mapping = {o: o for o in offsets if 0 <= o <= len(text)}
+    else:
+        stripped, stripped_at = _strip_controls_mapped(text, offsets)
+        text, mapping = _normalise_mapped(stripped, list(stripped_at.values()))
     spans = []
     for span in block.links:
         start = mapping.get(stripped_at[span.start], 0)
@@ -249,7 +260,11 @@ def _map_texts(article: Article, change: Callable[[str], str]) -> None:
 
 
 def normalise(article: Article) -> Article:
-    """``normalise_article``, keeping the line breaks a cut dump's text holds (in place)."""
+    """``normalise_article``, keeping the line breaks a cut dump's text holds (in place).
+
+    What the archive stores: the crawl's normalise pipeline, reparse's workers,
+    ``scrapy extract`` and ``import-dumps`` all call it.
+    """
     if not article.cut:
         return normalise_article(article)
     _map_texts(article, lambda text: text.replace("\n", _KEPT_BREAK))

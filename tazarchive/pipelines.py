@@ -37,10 +37,21 @@ ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
 class NormalisePipeline:
-    """FORMAT.md's character rules on every text field (:func:`tazarchive.normalise.normalise`)."""
+    """FORMAT.md's character rules on every text field (:func:`tazarchive.normalise.normalise`).
+
+    An article prepared ahead (``scrapy reparse``'s workers) was normalised there.
+    """
+
+    def __init__(self, archive: Archive | None = None) -> None:
+        self.archive = archive
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler_archive(crawler))
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Article):
+        ahead = self.archive is not None and self.archive.prepared_ahead(item) is not None
+        if isinstance(item, Article) and not ahead:
             normalise(item)
         return item
 
@@ -81,6 +92,7 @@ class ValidatePipeline:
             return item
         reason = rejection_reason(item)
         if reason is not None:
+            self.archive.take_prepared(item)
             self.archive.record_reject(reason, url=item.url, article=item)
             raise DropItem(f"Rejected article {item.url or item.id!r}: {reason}", log_level="INFO")
         if item.body_mismatch:
@@ -119,7 +131,7 @@ class StorePipeline:
             self.archive.done_with(item)
             return item
         try:
-            outcome = self.archive.store(item)
+            outcome = self.archive.store(self.archive.take_prepared(item) or item)
         except Exception as error:
             self._log_error(item, error)
             raise DropItem(f"Article {item.id} not stored: {error}", log_level="DEBUG") from None

@@ -14,8 +14,10 @@ import pickle
 from typing import TYPE_CHECKING, NamedTuple
 
 from tazarchive import urls
+from tazarchive.archive.prepare import Prepared, PrepareOptions, prepare
 from tazarchive.extract import extract_article
 from tazarchive.extract.errors import PageRejected
+from tazarchive.normalise import normalise
 from tazarchive.warc import RecordRef, read_response
 
 if TYPE_CHECKING:
@@ -39,13 +41,20 @@ class Outcome(NamedTuple):
     article: Article | None = None
     reason: str = ""  # PageRejected's reason
     detail: str = ""  # PageRejected's detail, or why the record could not be read
+    prepared: Prepared | None = None  # the article normalised and prepared for the archive
 
 
-def extract_record(ref: RecordRef, stream: io.BufferedReader | None = None) -> Outcome:
+def extract_record(
+    ref: RecordRef,
+    stream: io.BufferedReader | None = None,
+    options: PrepareOptions | None = None,
+) -> Outcome:
     """Read the response record ``ref`` points at and extract its article.
 
     The id in the record's target URI is the id asked for, as in a crawl: a
-    page claiming another id, or of no known design, is rejected.
+    page claiming another id, or of no known design, is rejected. With
+    ``options`` the article is also normalised and prepared for the archive
+    (``Archive.store`` then only decides and writes).
     """
     try:
         page = read_response(ref, stream)
@@ -59,10 +68,13 @@ def extract_record(ref: RecordRef, stream: io.BufferedReader | None = None) -> O
         return Outcome(REJECTED, ref.url, reason=exc.reason, detail=exc.detail)
     if article is None:
         return Outcome(NOT_ARTICLE, ref.url, detail=f"{ref.path} @{ref.offset}")
-    return Outcome(ARTICLE, ref.url, article)
+    if options is None:
+        return Outcome(ARTICLE, ref.url, article)
+    prepared = prepare(normalise(article), options)
+    return Outcome(ARTICLE, ref.url, article, prepared=prepared)
 
 
-def extract_batch(refs: list[RecordRef]) -> list[Outcome]:
+def extract_batch(refs: list[RecordRef], options: PrepareOptions | None = None) -> list[Outcome]:
     """:func:`extract_record` over ``refs``, in order, each file opened once."""
     streams: dict[str, io.BufferedReader] = {}
     try:
@@ -71,18 +83,18 @@ def extract_batch(refs: list[RecordRef]) -> list[Outcome]:
             stream = streams.get(ref.path)
             if stream is None:
                 stream = streams[ref.path] = open(ref.path, "rb")  # noqa: SIM115  (closed below)
-            outcomes.append(extract_record(ref, stream))
+            outcomes.append(extract_record(ref, stream, options))
         return outcomes
     finally:
         for stream in streams.values():
             stream.close()
 
 
-def extract_batch_pickled(refs: list[RecordRef]) -> bytes:
+def extract_batch_pickled(refs: list[RecordRef], options: PrepareOptions | None = None) -> bytes:
     """:func:`extract_batch`, pickled here in the worker.
 
     The pool's result thread in the main process then only passes bytes on,
     and the articles are unpickled where they are used: no second thread
     competes for the main process's GIL while the pipelines run.
     """
-    return pickle.dumps(extract_batch(refs), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(extract_batch(refs, options), protocol=pickle.HIGHEST_PROTOCOL)

@@ -154,6 +154,7 @@ TAZARCHIVE_VERIFY_MIN_LINES = 0.99  # scrapy verify exits 1 when fewer lines tha
 
 # Reparse (issue 13.5)
 TAZARCHIVE_REPARSE_WORKERS = 0  # extraction processes of `scrapy reparse`; 0: one per core
+TAZARCHIVE_REPARSE_BATCH = 64  # `scrapy reparse`: articles written durably, then recorded, at once
 
 # Run verdict (issue 10): see docs/verdicts.md
 TAZARCHIVE_MAX_LOST_RATIO = 0.01  # pages lost after retries, of all pages: above it, fail

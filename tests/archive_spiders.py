@@ -35,16 +35,19 @@ class ArticlesFromFileSpider(scrapy.Spider):
 
     def _install_probe(self) -> None:
         archive = crawler_archive(self.crawler)
-        original = ledger_module.Ledger.record
+        original = ledger_module.Ledger.commit
         probe = Path(self.probe)
 
-        def record(ledger: ledger_module.Ledger, article: Any, **kwargs: Any) -> Any:
+        def commit(ledger: ledger_module.Ledger, changes: list[Any]) -> Any:
             lines = archive.jsonl_path.read_text(encoding="utf-8").splitlines()
-            entry = {"id": article.id, "jsonl_lines": len(lines), "last_id": ""}
-            if lines:
-                entry["last_id"] = json.loads(lines[-1])["id"]
-            with probe.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(entry) + "\n")
-            return original(ledger, article, **kwargs)
+            for change in changes:
+                if not isinstance(change, ledger_module.Revision):
+                    continue
+                entry = {"id": change.id, "jsonl_lines": len(lines), "last_id": ""}
+                if lines:
+                    entry["last_id"] = json.loads(lines[-1])["id"]
+                with probe.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(entry) + "\n")
+            return original(ledger, changes)
 
-        ledger_module.Ledger.record = record  # type: ignore[method-assign]
+        ledger_module.Ledger.commit = commit  # type: ignore[method-assign]

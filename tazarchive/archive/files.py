@@ -28,21 +28,28 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def append_line(path: Path, line: str) -> None:
-    """Append one whole line, or nothing: a kill or a full disk leaves no partial line.
+    """Append one whole line, or nothing: a kill or a full disk leaves no partial line."""
+    append_lines(path, [line])
+
+
+def append_lines(path: Path, lines: list[str], *, sync: bool = False) -> None:
+    """Append whole lines, or nothing; ``sync``: fsync them before returning.
 
     One ``os.write`` (a killed process does not stop inside it); should the
     disk take only part of it, the file is cut back to where it was and
     ``OSError(ENOSPC)`` raised.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    data = "".join(line.rstrip("\n") + "\n" for line in lines).encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        size = os.fstat(fd).st_size  # one writer per archive (the lock): the line's start
+        size = os.fstat(fd).st_size  # one writer per archive (the lock): the lines' start
         try:
             written = os.write(fd, data)
             if written != len(data):
                 raise OSError(errno.ENOSPC, f"{path}: only {written} of {len(data)} bytes written")
+            if sync:
+                os.fsync(fd)
         except BaseException:
             os.ftruncate(fd, size)
             raise

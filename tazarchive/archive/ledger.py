@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tazarchive.items import Article, article_to_dict
 
@@ -88,9 +88,18 @@ _COLUMNS = (
 
 def content_hash(article: Article) -> str:
     """``sha256:<hex>`` of the article's lossless JSON view without :data:`VOLATILE_FIELDS`."""
-    data = {k: v for k, v in article_to_dict(article).items() if k not in VOLATILE_FIELDS}
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return content_hash_of(article_to_dict(article))
+
+
+def content_hash_of(data: dict[str, Any]) -> str:
+    """:func:`content_hash` of an article's ``article_to_dict`` output."""
+    kept = {k: v for k, v in data.items() if k not in VOLATILE_FIELDS}
+    canonical = _CANONICAL.encode(kept)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# json.dumps(ensure_ascii=False, sort_keys=True, separators=(",", ":")), built once.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _now() -> datetime:
@@ -99,6 +108,67 @@ def _now() -> datetime:
 
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One revision to commit (:meth:`Ledger.commit`): the ``revisions`` row's values."""
+
+    id: str
+    url: str
+    revision: int
+    content_hash: str
+    dump_path: str | None
+    layout: str
+    parser_version: str
+    seen: str  # ISO 8601, UTC: first and last seen
+    source: str
+    published: str | None
+    data: bytes | None  # the JSONL line, zlib-compressed
+
+    @classmethod
+    def of(
+        cls,
+        article: Article,
+        *,
+        revision: int,
+        content_hash: str,
+        dump_path: str | None,
+        seen: datetime | None = None,
+        source: str = "html",
+        data: bytes | None = None,
+    ) -> Revision:
+        published = _timestamp(article.published) if article.published else None
+        return cls(
+            article.id,
+            article.url,
+            revision,
+            content_hash,
+            dump_path,
+            article.layout,
+            article.parser_version,
+            _timestamp(seen or _now()),
+            source,
+            published,
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The current revision of ``id`` seen again, unchanged, at ``stamp``."""
+
+    id: str
+    stamp: str
+
+    @classmethod
+    def of(cls, article_id: str, seen: datetime | None = None) -> Seen:
+        return cls(article_id, _timestamp(seen or _now()))
+
+
+def compress_line(line: str) -> bytes:
+    """A JSONL line as the ledger keeps it."""
+    return zlib.compress(line.encode("utf-8"), 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,14 +334,7 @@ class Ledger:
 
     def touch(self, article_id: str, seen: datetime | None = None) -> None:
         """Note that the current revision was seen again, unchanged."""
-        stamp = _timestamp(seen or _now())
-        with self._transaction():
-            self._db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", (stamp, article_id))
-            self._db.execute(
-                "UPDATE revisions SET last_seen = ? WHERE id = ? AND revision = "
-                "(SELECT revision FROM articles WHERE id = ?)",
-                (stamp, article_id, article_id),
-            )
+        self.commit([Seen.of(article_id, seen)])
 
     def record(
         self,
@@ -285,37 +348,69 @@ class Ledger:
         json_line: str | None = None,
     ) -> LedgerEntry:
         """Commit one revision of an article; it becomes current unless a higher one is."""
-        stamp = _timestamp(seen or _now())
-        published = _timestamp(article.published) if article.published else None
-        data = zlib.compress(json_line.encode("utf-8"), 6) if json_line is not None else None
-        values = (
-            article.id,
-            article.url,
-            revision,
-            content_hash,
-            dump_path,
-            article.layout,
-            article.parser_version,
+        row = Revision.of(
+            article,
+            revision=revision,
+            content_hash=content_hash,
+            dump_path=dump_path,
+            seen=seen,
+            source=source,
+            data=compress_line(json_line) if json_line is not None else None,
         )
+        self.commit([row])
+        first_seen = self._db.execute(
+            "SELECT first_seen FROM articles WHERE id = ?", (article.id,)
+        ).fetchone()[0]
+        values = row.id, row.url, revision, content_hash, dump_path, row.layout
+        return LedgerEntry(*values, row.parser_version, first_seen, row.seen, source)
+
+    def commit(self, changes: list[Revision | Seen]) -> None:
+        """Commit revisions and sightings in one transaction, in order."""
+        if not changes:
+            return
         with self._transaction():
-            self._db.execute(
-                f"INSERT OR REPLACE INTO revisions ({_COLUMNS}, published, data) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (*values, stamp, stamp, source, published, data),
-            )
-            self._db.execute(
-                f"INSERT INTO articles ({_COLUMNS}, published) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT (id) DO UPDATE SET url = excluded.url, revision = excluded.revision, "
-                "content_hash = excluded.content_hash, dump_path = excluded.dump_path, "
-                "layout = excluded.layout, parser_version = excluded.parser_version, "
-                "last_seen = excluded.last_seen, source = excluded.source, "
-                "published = excluded.published WHERE excluded.revision >= articles.revision",
-                (*values, stamp, stamp, source, published),
-            )
-            first_seen = self._db.execute(
-                "SELECT first_seen FROM articles WHERE id = ?", (article.id,)
-            ).fetchone()[0]
-        return LedgerEntry(*values, first_seen, stamp, source)
+            for change in changes:
+                if isinstance(change, Seen):
+                    self._touch(change)
+                else:
+                    self._insert(change)
+
+    def _touch(self, seen: Seen) -> None:
+        self._db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", (seen.stamp, seen.id))
+        self._db.execute(
+            "UPDATE revisions SET last_seen = ? WHERE id = ? AND revision = "
+            "(SELECT revision FROM articles WHERE id = ?)",
+            (seen.stamp, seen.id, seen.id),
+        )
+
+    def _insert(self, row: Revision) -> None:
+        values = (
+            row.id,
+            row.url,
+            row.revision,
+            row.content_hash,
+            row.dump_path,
+            row.layout,
+            row.parser_version,
+            row.seen,
+            row.seen,
+            row.source,
+            row.published,
+        )
+        self._db.execute(
+            f"INSERT OR REPLACE INTO revisions ({_COLUMNS}, published, data) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (*values, row.data),
+        )
+        self._db.execute(
+            f"INSERT INTO articles ({_COLUMNS}, published) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET url = excluded.url, revision = excluded.revision, "
+            "content_hash = excluded.content_hash, dump_path = excluded.dump_path, "
+            "layout = excluded.layout, parser_version = excluded.parser_version, "
+            "last_seen = excluded.last_seen, source = excluded.source, "
+            "published = excluded.published WHERE excluded.revision >= articles.revision",
+            values,
+        )
 
     def forget(self, article_id: str, revision: int) -> None:
         """Remove one revision (its JSONL line was lost): the next run stores it again."""

@@ -9,19 +9,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import UsageError
 
 from tazarchive import stats as keys
-from tazarchive.archive.files import append_line, cut_partial_last_line, write_atomic
-from tazarchive.archive.jsonl import article_json_line
+from tazarchive.archive.files import append_lines, cut_partial_last_line, write_atomic
+from tazarchive.archive.jsonl import finish_json_line
 from tazarchive.archive.layout import ArchiveLayout, dump_relpath
-from tazarchive.archive.ledger import Ledger, content_hash
+from tazarchive.archive.ledger import Ledger, LedgerEntry, Revision, Seen, compress_line
+from tazarchive.archive.prepare import Prepared, PrepareOptions, prepare, render_dump_of
 from tazarchive.archive.rejects import CountingStats, Stats, record_reject
-from tazarchive.dump import GopherOptions, render
+from tazarchive.dump import GopherOptions
 from tazarchive.dump.files import read_dump_file
 from tazarchive.items import Article, article_from_dict
 
@@ -118,6 +122,19 @@ class Archive:
         self.jsonl_path = layout.jsonl_path(run_name, datetime.now(UTC))
         # Articles handed to the feeds from the archive (not fetched): passed on unstored.
         self._handed_out: dict[int, Article] = {}
+        # Articles prepared ahead (reparse workers), until the store pipeline takes them.
+        self._ahead: dict[int, Prepared] = {}
+        # Durable writes: the batch being filled, the one being written, the
+        # revisions in either (not in the ledger yet), and the batch size (1:
+        # each article written and recorded before store returns).
+        self._batch = _Batch()
+        self._in_flight: tuple[_Batch, Future[list[bytes]]] | None = None
+        self._pending: dict[str, _Pending] = {}
+        # Ids recorded by this Archive, kept while in batches into a ledger that was empty.
+        self._recorded: set[str] | None = None
+        self._batch_size = 1
+        self._batch_pool: ThreadPoolExecutor | None = None
+        self._fsync_pool: ThreadPoolExecutor | None = None
         if ledger is not None and base_url:
             self._check_site(ledger, base_url, allow_other_site)
 
@@ -152,8 +169,15 @@ class Archive:
             raise
 
     def close(self) -> None:
-        if self.ledger is not None:
-            self.ledger.close()
+        try:
+            self.flush()
+        finally:
+            for pool in (self._batch_pool, self._fsync_pool):
+                if pool is not None:
+                    pool.shutdown(wait=True)
+            self._batch_pool = self._fsync_pool = None
+            if self.ledger is not None:
+                self.ledger.close()
 
     def __enter__(self) -> Self:
         return self
@@ -163,65 +187,195 @@ class Archive:
 
     # --- storing ----------------------------------------------------------------
 
-    def store(self, article: Article) -> Outcome:
-        """Store ``article``: ``"new"``, ``"revised"`` or ``"known"`` (nothing written).
+    @property
+    def prepare_options(self) -> PrepareOptions:
+        """What :func:`~tazarchive.archive.prepare.prepare` needs to prepare for this archive."""
+        return PrepareOptions(self.fmt, self.gopher, self.store_dumps)
 
+    def store(self, item: Article | Prepared) -> Outcome:
+        """Store an article: ``"new"``, ``"revised"`` or ``"known"`` (nothing written).
+
+        ``item``: the (normalised) article, or it :class:`Prepared` ahead for
+        this archive (its hash, dump and JSONL line are not computed again).
         Sets ``article.revision`` and ``article.content_hash`` when it stores
         it. Counts the outcome in the stats; any exception is counted as
-        ``tazarchive/articles/store_errors`` and raised.
+        ``tazarchive/articles/store_errors`` and raised. In batches
+        (:meth:`write_in_batches`) the article is recorded in the ledger once
+        its batch is durably written; a batch that fails is counted and logged.
         """
         try:
-            return self._store(article)
+            return self._store(item)
         except Exception:
             self.stats.inc_value(keys.ARTICLES_STORE_ERRORS)
             raise
 
-    def _store(self, article: Article) -> Outcome:
-        digest = content_hash(article)
+    def _prepared(self, item: Article | Prepared) -> Prepared:
+        options = self.prepare_options
+        if isinstance(item, Prepared):
+            if item.options == options:
+                return item
+            item = item.article  # prepared for other settings: only its normalising stands
+        return prepare(item, options, render_dump=False)
+
+    def _store(self, item: Article | Prepared) -> Outcome:
+        self._collect(wait=False)
+        prepared = self._prepared(item)
+        article, digest = prepared.article, prepared.content_hash
         source = article_source(article)
-        current = self.ledger.current(article.id) if self.ledger is not None else None
-        if current is not None and self.ledger is not None:
+        current = self._current(article.id)
+        if current is not None:
             kept = None
             if current.content_hash == digest:
                 kept = keys.ARTICLES_KNOWN
             elif current.source == "html" and source == "gopher":
                 kept = keys.ARTICLES_KEPT_HTML
-            elif article.cut and not self._is_cut(article.id, current.revision):
+            elif article.cut and not self._is_cut(article.id, current):
                 kept = keys.ARTICLES_KEPT_WHOLE
             if kept is not None:
-                self.ledger.touch(article.id, article.fetched)
+                self._queue(Seen.of(article.id, article.fetched))
                 self.stats.inc_value(kept)
                 return "known"
         if self.ledger is not None:
             article.revision = current.revision + 1 if current is not None else 1
         article.content_hash = digest
         relpath = None
-        if self.store_dumps:
+        data = render_dump_of(prepared)
+        if data is not None:
             relpath = dump_relpath(article, article.revision, self.fmt)
-            data = render(article, self.fmt, gopher=self.gopher).encode("utf-8")
-            write_atomic(self.layout.root / relpath, data)
-            self.stats.inc_value(keys.DUMPS_WRITTEN)
-        line = article_json_line(article)
-        append_line(self.jsonl_path, line)
+        line = finish_json_line(prepared.json_head, article)
+        row = None
         if self.ledger is not None:
-            self.ledger.record(
+            row = Revision.of(
                 article,
                 revision=article.revision or 1,
                 content_hash=digest,
                 dump_path=relpath,
                 seen=article.fetched,
                 source=source,
-                json_line=line,
             )
+            self._pending[article.id] = _Pending(row.revision, digest, source, bool(article.cut))
+        self._queue(row, dump=(relpath, data) if relpath and data is not None else None, line=line)
         if current is None:
             self.stats.inc_value(keys.ARTICLES_NEW)
             return "new"
         self.stats.inc_value(keys.ARTICLES_REVISED)
         return "revised"
 
-    def _is_cut(self, article_id: str, revision: int) -> bool:
-        line = self.ledger.json_line(article_id, revision) if self.ledger is not None else None
+    def _current(self, article_id: str) -> _Pending | LedgerEntry | None:
+        pending = self._pending.get(article_id)
+        if pending is not None:
+            return pending
+        if self.ledger is None:
+            return None
+        if self._recorded is not None and article_id not in self._recorded:
+            return None  # the ledger was empty when the batches began: no query needed
+        return self.ledger.current(article_id)
+
+    def _is_cut(self, article_id: str, current: _Pending | LedgerEntry) -> bool:
+        if isinstance(current, _Pending):
+            return current.cut
+        line = self.ledger.json_line(article_id, current.revision) if self.ledger else None
         return bool(line and json.loads(line).get("cut"))
+
+    # --- durable writes, one batch at a time -------------------------------------
+
+    def write_in_batches(self, size: int = 64, threads: int = 16) -> None:
+        """Write dumps and JSONL lines in batches, in background threads, and record each
+        batch in the ledger in one transaction once its files are durably written.
+
+        For bulk runs (``reparse``): an article is then ``"new"`` before its
+        batch is recorded; :meth:`flush` (and :meth:`close`) waits for the last.
+        ``threads`` fsync the batch's dumps side by side (the disk commits them together).
+        """
+        self.flush()
+        self._batch_size = max(1, size)
+        if self.ledger is not None and len(self.ledger) == 0:
+            self._recorded = set()
+        if self._batch_pool is None:
+            self._batch_pool = ThreadPoolExecutor(1, thread_name_prefix="archive-batch")
+            self._fsync_pool = ThreadPoolExecutor(threads, thread_name_prefix="archive-fsync")
+
+    def _queue(
+        self,
+        change: Revision | Seen | None,
+        *,
+        dump: tuple[str, bytes] | None = None,
+        line: str | None = None,
+    ) -> None:
+        batch = self._batch
+        if dump is not None:
+            batch.dumps.append((self.layout.root / dump[0], dump[1]))
+        if line is not None:
+            batch.lines.append(line)
+            batch.line_of.append(len(batch.changes) if isinstance(change, Revision) else -1)
+        if change is not None:
+            batch.changes.append(change)
+        if max(len(batch.changes), len(batch.lines)) >= self._batch_size or (
+            self._batch_pool is None and (dump is not None or line is not None)
+        ):
+            self._submit()
+
+    def _submit(self) -> None:
+        batch, self._batch = self._batch, _Batch()
+        if batch.empty():
+            return
+        if self._batch_pool is None:  # write through: errors go to the caller
+            try:
+                blobs = write_batch(batch, self.jsonl_path, None)
+            except BaseException:
+                self._forget(batch)
+                raise
+            self._commit(batch, blobs)
+            return
+        self._collect(wait=True)  # one batch in flight: bounded memory, JSONL in order
+        future = self._batch_pool.submit(write_batch, batch, self.jsonl_path, self._fsync_pool)
+        self._in_flight = (batch, future)
+
+    def _collect(self, *, wait: bool) -> None:
+        """Record the batch in flight once its files are written (``wait``: wait for it)."""
+        if self._in_flight is None:
+            return
+        batch, future = self._in_flight
+        if not wait and not future.done():
+            return
+        self._in_flight = None
+        try:
+            self._commit(batch, future.result())
+        except Exception as error:  # the files or the ledger: none of the batch is recorded
+            self._forget(batch)
+            stored = len(batch.lines)  # one line per article stored
+            self.stats.inc_value(keys.ARTICLES_STORE_ERRORS, stored)
+            logger.error(
+                "Cannot store a batch of %d articles: %s: %s", stored, type(error).__name__, error
+            )
+
+    def _commit(self, batch: _Batch, blobs: list[bytes]) -> None:
+        changes = list(batch.changes)
+        for blob, index in zip(blobs, batch.line_of, strict=True):
+            if index >= 0:
+                changes[index] = replace(changes[index], data=blob)  # type: ignore[arg-type]
+        try:
+            if self.ledger is not None:
+                self.ledger.commit(changes)
+                if self._recorded is not None:
+                    self._recorded.update(c.id for c in changes if isinstance(c, Revision))
+        finally:
+            self._forget(batch)
+        if batch.dumps:
+            self.stats.inc_value(keys.DUMPS_WRITTEN, len(batch.dumps))
+
+    def _forget(self, batch: _Batch) -> None:
+        for change in batch.changes:
+            if isinstance(change, Revision):
+                pending = self._pending.get(change.id)
+                if pending is not None and pending.revision == change.revision:
+                    del self._pending[change.id]
+
+    def flush(self) -> None:
+        """Write and record every article stored so far (in batches: wait for them)."""
+        if self._batch_pool is not None:
+            self._submit()
+        self._collect(wait=True)
 
     def record_reject(
         self, reason: str, *, url: str = "", detail: str = "", article: Article | None = None
@@ -234,6 +388,8 @@ class Archive:
     # --- answering without the site ----------------------------------------------
 
     def knows(self, article_id: str) -> bool:
+        if article_id in self._pending:
+            return True
         return self.ledger is not None and self.ledger.knows(article_id)
 
     def latest(self, article_id: str) -> Article | None:
@@ -315,6 +471,26 @@ class Archive:
         if self.handed_out(item):
             del self._handed_out[id(item)]
 
+    # --- articles prepared ahead ---------------------------------------------------
+
+    def expect(self, prepared: Prepared) -> Article:
+        """Note an article prepared ahead; the pipelines then skip what is done
+        (:meth:`prepared_ahead`) and store the prepared article. Returns the article.
+        """
+        self._ahead[id(prepared.article)] = prepared
+        return prepared.article
+
+    def prepared_ahead(self, item: object) -> Prepared | None:
+        prepared = self._ahead.get(id(item))
+        return prepared if prepared is not None and prepared.article is item else None
+
+    def take_prepared(self, item: object) -> Prepared | None:
+        """The item's :class:`Prepared` (now forgotten), or None."""
+        prepared = self.prepared_ahead(item)
+        if prepared is not None:
+            del self._ahead[id(item)]
+        return prepared
+
     # --- one archive, one site; JSONL complete ----------------------------------
 
     def _check_site(self, ledger: Ledger, base_url: str, allow_other_site: bool) -> None:
@@ -364,6 +540,45 @@ class Archive:
                 )
         ledger.set_meta(JSONL_CHECKED_KEY, "1")
         return fixed
+
+
+class _Pending(NamedTuple):
+    """A revision stored but not yet recorded in the ledger (its batch is being written)."""
+
+    revision: int
+    content_hash: str
+    source: str
+    cut: bool
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Files to write durably, then ledger changes to commit in one transaction."""
+
+    dumps: list[tuple[Path, bytes]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    line_of: list[int] = field(default_factory=list)  # each line's Revision in changes (or -1)
+    changes: list[Revision | Seen] = field(default_factory=list)
+
+    def empty(self) -> bool:
+        return not (self.dumps or self.lines or self.changes)
+
+
+def write_batch(batch: _Batch, jsonl_path: Path, fsyncs: Executor | None) -> list[bytes]:
+    """Write the batch's dumps (atomically, fsynced; on ``fsyncs`` side by side), then
+    append and fsync its JSONL lines; the lines compressed for the ledger.
+    """
+    if fsyncs is not None and len(batch.dumps) > 1:
+        futures = [fsyncs.submit(write_atomic, path, data) for path, data in batch.dumps]
+        wait(futures)  # all done before any error is raised: no write outlives its batch
+        for future in futures:
+            future.result()
+    else:
+        for path, data in batch.dumps:
+            write_atomic(path, data)
+    if batch.lines:
+        append_lines(jsonl_path, batch.lines, sync=True)
+    return [compress_line(line) for line in batch.lines]
 
 
 def _matches(wanted: str, name: str, id_: str | None) -> bool:

@@ -11,9 +11,13 @@ changed one becomes a revision.
 Extraction runs on every core: a first pass indexes the record headers (and
 counts the pages, for the progress line's ETA), then batches of record
 offsets go to worker processes (TAZARCHIVE_REPARSE_WORKERS), which read and
-extract them. Articles come back and enter the pipelines in capture order,
-so the output is the same byte for byte as with one process. A damaged
-record is skipped and counted, and reading goes on with the next one.
+extract them, and also do the pure part of storing: normalise, content hash,
+dump and JSONL line (:mod:`tazarchive.archive.prepare`). Articles come back
+and enter the pipelines in capture order, so the output is the same byte for
+byte as with one process; ``Archive.store`` takes the prepared article and
+writes in batches (TAZARCHIVE_REPARSE_BATCH): dumps and JSONL lines synced
+first, then the batch's ledger rows in one transaction. A damaged record is
+skipped and counted, and reading goes on with the next one.
 
 Nothing is downloaded: the internal spider ``reparse`` makes no requests, and
 robots.txt, the telnet console and WARC capture are off for it, so no process
@@ -37,11 +41,14 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 
 from tazarchive import stats as keys
 from tazarchive import urls
+from tazarchive.archive.crawl import crawler_archive
 from tazarchive.cli.checked import CheckedCommand
 from tazarchive.commands.crawl import run_crawler
+from tazarchive.pipelines import StorePipeline
 from tazarchive.reparse import (
     ARTICLE,
     DAMAGED,
@@ -60,6 +67,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+    from tazarchive.archive import Archive
+    from tazarchive.archive.prepare import PrepareOptions
     from tazarchive.items import Article
 
 BATCH = 16  # records per task: large enough to hide the round trip, small enough to share out
@@ -113,8 +122,9 @@ class ExtractionPool:
     ``spawn``: a fork of a process running Twisted and threads is not safe.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, options: PrepareOptions | None = None) -> None:
         self.workers = workers
+        self.options = options  # prepare each article for the archive, in the worker
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1:
             context = multiprocessing.get_context("spawn")
@@ -124,14 +134,15 @@ class ExtractionPool:
         """Each record's outcome, in the order of ``refs``."""
         if self._pool is None:
             for batch in batches(refs):
-                for outcome in extract_batch(batch):
+                for outcome in extract_batch(batch, self.options):
                     yield outcome
                 await asyncio.sleep(0)  # let the pipelines run between batches
             return
         loop = asyncio.get_running_loop()
         pending: deque[asyncio.Future[bytes]] = deque()
         for batch in batches(refs):
-            pending.append(loop.run_in_executor(self._pool, extract_batch_pickled, batch))
+            task = loop.run_in_executor(self._pool, extract_batch_pickled, batch, self.options)
+            pending.append(task)
             if len(pending) >= 2 * self.workers:
                 for outcome in pickle.loads(await pending.popleft()):
                     yield outcome
@@ -149,7 +160,7 @@ class ReparseSpider(Spider):
     """Yields the articles extracted from archived pages; fetches nothing.
 
     Ends as soon as the last article has passed the pipelines.
-    Settings: TAZARCHIVE_REPARSE_WORKERS.
+    Settings: TAZARCHIVE_REPARSE_WORKERS, TAZARCHIVE_REPARSE_BATCH.
     Stats: tazarchive/reparse/{responses,pages,skipped,damaged,unreadable},
     tazarchive/extract/not_article, tazarchive/expected_articles (article pages found),
     tazarchive/articles/rejected, tazarchive/rejected/<reason>.
@@ -177,6 +188,7 @@ class ReparseSpider(Spider):
         self._exhausted = False
         self._closing: Any = None
         self._pool: ExtractionPool | None = None
+        self._batched: Archive | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -199,17 +211,33 @@ class ReparseSpider(Spider):
         stats.set_value(keys.REPARSE_RESPONSES, skipped)
         stats.set_value(keys.EXPECTED_ARTICLES, len(pages))  # the progress line's total
         workers = worker_count(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"), len(pages))
-        self._pool = ExtractionPool(workers)
+        archive = self._archive()
+        self._pool = ExtractionPool(workers, archive.prepare_options if archive else None)
         try:
             async for outcome in self._pool.outcomes(pages):
                 article = self._count(stats, outcome)
                 if article is not None:
+                    if archive is not None and outcome.prepared is not None:
+                        archive.expect(outcome.prepared)
                     self._yielded += 1
                     yield article
         finally:
             self._pool.close()
         self._exhausted = True
         self._close_when_done()
+
+    def _archive(self) -> Archive | None:
+        """The run's archive when its store pipeline runs: it then writes in batches,
+        and the workers prepare each article for it.
+        """
+        pipelines = self.settings.getwithbase("ITEM_PIPELINES")
+        enabled = [load_object(path) for path, order in pipelines.items() if order is not None]
+        if StorePipeline not in enabled:
+            return None
+        archive = crawler_archive(self.crawler)
+        archive.write_in_batches(self.settings.getint("TAZARCHIVE_REPARSE_BATCH"))
+        self._batched = archive
+        return archive
 
     def _count(self, stats: StatsCollector, outcome: Outcome) -> Article | None:
         """Count the outcome; the article to pass on, if any."""
@@ -244,6 +272,8 @@ class ReparseSpider(Spider):
         if engine is None or engine.spider is None:
             return
         if engine.spider_is_idle():
+            if self._batched is not None:
+                self._batched.flush()  # the last batch recorded (or counted) before the report
             deferred_from_coro(engine.close_spider_async(reason="finished"))
         else:  # the engine has yet to see start() end or the last item leave
             self._closing = call_later(IDLE_CHECK, self._close_if_idle)
