@@ -115,7 +115,7 @@ SPECS: dict[str, Spec] = {
     "TAZARCHIVE_REFUSAL_STREAK": Spec(
         int, "final 403/429/5xx in a row that stop the run; 0: never", minimum=0
     ),
-    # Issue 14 (h-gopher); specs here before their defaults reach settings.py.
+    # Issue 14: gopher
     "TAZARCHIVE_GOPHER_URL": Spec(str, "the gopher spider's and verify's start", check=_gopher_url),
     "TAZARCHIVE_GOPHER_MAXSIZE": Spec(
         int, "bytes per gopher answer (0: DOWNLOAD_MAXSIZE)", minimum=0
