@@ -5,26 +5,36 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` so that it is either absent/old or complete: temp file + fsync + rename."""
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through: it appears whole (fsync + rename) or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # A fixed temp name (one writer per archive: the lock): what a killed run
-    # leaves is overwritten when the next run stores that article again.
+    # leaves is overwritten when the next run writes that path again.
     temp = path.with_name(f".{path.name}.tmp")
     try:
         with temp.open("wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` so that it is either absent/old or complete: temp file + fsync + rename."""
+    with atomic_file(path) as handle:
+        handle.write(data)
 
 
 def append_line(path: Path, line: str) -> None:

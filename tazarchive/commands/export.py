@@ -25,6 +25,7 @@ from typing import IO, Any, ClassVar
 from scrapy.exceptions import UsageError
 
 from tazarchive.archive import Archive, ArchiveLayout, article_json_line
+from tazarchive.archive.files import atomic_file
 from tazarchive.archive.layout import ARCHIVE_TIMEZONE
 from tazarchive.cli.checked import CheckedCommand
 from tazarchive.dump import OUTPUT_FORMATS, render
@@ -127,15 +128,6 @@ class Command(CheckedCommand):
 
     @staticmethod
     def _to_file(archive: Archive, path: Path, fmt: str, query: dict[str, Any]) -> list[str]:
-        # A temp file renamed at the end: FILE is the whole export or untouched.
-        temp = path.with_name(f".{path.name}.tmp")
-        try:
-            with temp.open("wb") as out:
-                written = export(archive, out, fmt, **query)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return written
+        # FILE is the whole export or untouched.
+        with atomic_file(path) as out:
+            return export(archive, out, fmt, **query)
