@@ -435,16 +435,20 @@ class SiteBoundaryMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        try:
-            boundary = SiteBoundary.from_settings(crawler.settings)
-        except ValueError:
-            raise NotConfigured("TAZARCHIVE_BASE_URL is invalid; the spider reports it") from None
-        return cls(boundary, crawler.stats)
+        return cls(crawler_boundary(crawler), crawler.stats)
 
     def process_request(self, request: Request) -> None:
         if self.boundary.allows(request.url):
             return
         drop(self.stats, request, offsite_kind(request), self._logged)
+
+
+def crawler_boundary(crawler: Crawler) -> SiteBoundary:
+    """The crawl's site boundary; NotConfigured when the base URL is invalid."""
+    try:
+        return SiteBoundary.from_settings(crawler.settings)
+    except ValueError:
+        raise NotConfigured("TAZARCHIVE_BASE_URL is invalid; the spider reports it") from None
 
 
 def drop(stats: StatsCollector, request: Request, kind: str, logged: set[str]) -> None:
@@ -481,10 +485,7 @@ class RedirectGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        try:
-            boundary = SiteBoundary.from_settings(crawler.settings)
-        except ValueError:
-            raise NotConfigured("TAZARCHIVE_BASE_URL is invalid; the spider reports it") from None
+        boundary = crawler_boundary(crawler)
         mw = cls(boundary, crawler.stats, crawler.settings.getint("REDIRECT_MAX_TIMES"))
         crawler.signals.connect(mw.request_dropped, signal=signals.request_dropped)
         return mw
