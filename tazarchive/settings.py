@@ -100,6 +100,8 @@ FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
+# A scraped article is logged as one line (its id and URL), and not at all above DEBUG.
+LOG_FORMATTER = "tazarchive.logformatter.ArchiveLogFormatter"
 # Unattended runs open no listening ports (telnet console, remote control).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

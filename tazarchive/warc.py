@@ -695,15 +695,22 @@ class WarcIndex:
 
     def add(self, path: Path) -> None:
         """Index one file: gzip members one by one, or records of an uncompressed WARC."""
+        self.responses.extend(self.scan(path))
+
+    def scan(self, path: Path) -> Iterator[RecordRef]:
+        """Index one file as it is read: each response record as it is found.
+
+        The records and the damage are counted here, the responses are only
+        yielded (:meth:`add` keeps them), and when the file is read to its end.
+        """
         with path.open("rb") as stream:
             size = os.fstat(stream.fileno()).st_size
             data: Buffer = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         gzipped = data[:3] == _GZIP_MAGIC
         stretches = _gzip_stretches(data) if gzipped else _plain_stretches(data)
+        damaged: list[int] = []
+        records = 0
         try:
-            found: list[RecordRef] = []
-            damaged: list[int] = []
-            records = 0
             in_damage = False
             for offset, length, head in stretches:
                 parsed = _parse_head(head) if head is not None else None
@@ -716,7 +723,7 @@ class WarcIndex:
                 records += 1
                 rec_type, url, date, status = parsed
                 if rec_type == "response":
-                    found.append(RecordRef(str(path), offset, length, url, status, date))
+                    yield RecordRef(str(path), offset, length, url, status, date)
         finally:
             stretches.close()  # releases its view of the map
             if isinstance(data, mmap.mmap):
@@ -726,7 +733,6 @@ class WarcIndex:
             self._problem(f"{path}: no WARC record in it")
             return
         self.records += records
-        self.responses.extend(found)
         for offset in damaged:
             self.damaged += 1
             self._problem(f"{path}: damaged record skipped at offset {offset}")

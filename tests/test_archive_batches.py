@@ -53,6 +53,28 @@ def _jsonl(root: Path) -> list[str]:
     return [line for path in paths for line in path.read_text().splitlines()]
 
 
+def _store_a_batch_of_two_that_fails(archive: Archive) -> None:
+    archive.write_in_batches(size=2)
+    archive.store(_article("6000001"))
+    archive.store(_article("6000002"))
+    archive.flush()
+    assert archive.stats.get_value("tazarchive/articles/store_errors") == 2
+    assert not archive.knows("6000001") and not archive.knows("6000002")
+
+
+def _record_fsyncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files fsynced from now on, in order."""
+    synced: list[str] = []
+    real_fsync = files.os.fsync
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        synced.append(Path(f"/proc/self/fd/{fd}").resolve().name)
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+    return synced
+
+
 def _ledger_rows(root: Path) -> list[tuple[Any, ...]]:
     with Ledger(root / "ledger.sqlite3") as ledger:
         return [
@@ -105,14 +127,7 @@ def test_an_article_prepared_for_other_settings_is_rendered_for_this_archive(
 def test_in_batches_the_ledger_records_an_article_only_after_its_files_are_synced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    synced: list[str] = []
-    real_fsync = files.os.fsync
-
-    def fsync(fd: int) -> None:
-        real_fsync(fd)
-        synced.append(Path(f"/proc/self/fd/{fd}").resolve().name)
-
-    monkeypatch.setattr(files.os, "fsync", fsync)
+    synced = _record_fsyncs(monkeypatch)
     real_commit = Ledger.commit
     seen_at_commit: list[list[str]] = []
 
@@ -151,12 +166,7 @@ def test_a_batch_that_cannot_be_written_is_counted_and_kept_out_of_the_ledger(
 
     monkeypatch.setattr(files.os, "fsync", fsync)
     with _open(tmp_path) as archive:
-        archive.write_in_batches(size=2)
-        archive.store(_article("6000001"))
-        archive.store(_article("6000002"))
-        archive.flush()
-        assert archive.stats.get_value("tazarchive/articles/store_errors") == 2
-        assert not archive.knows("6000001") and not archive.knows("6000002")
+        _store_a_batch_of_two_that_fails(archive)
         failing["on"] = False  # room again: both are stored whole when met again
         assert archive.store(_article("6000001")) == "new"
         assert archive.store(_article("6000002")) == "new"
@@ -164,3 +174,72 @@ def test_a_batch_that_cannot_be_written_is_counted_and_kept_out_of_the_ledger(
         assert len(ledger) == 2
     ids = [json.loads(line)["id"] for line in _jsonl(tmp_path)]
     assert ids == ["6000001", "6000002"]
+
+
+@pytest.mark.skipif(files._SYNCFS is None, reason="syncfs(2) is Linux only")
+def test_a_batch_of_dumps_is_synced_before_its_renames_and_again_before_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_sync, real_replace = files.sync_filesystem, files.os.replace
+
+    def sync_filesystem(directory: Path) -> None:
+        real_sync(directory)
+        events.append("sync")
+
+    def replace(source: Any, target: Any) -> None:
+        real_replace(source, target)
+        events.append("rename " + Path(target).name)
+
+    def commit(ledger: Ledger, changes: list[Any]) -> None:
+        events.append("commit")
+        real_commit(ledger, changes)
+
+    real_commit = Ledger.commit
+    monkeypatch.setattr(files, "sync_filesystem", sync_filesystem)
+    monkeypatch.setattr(files.os, "replace", replace)
+    monkeypatch.setattr(Ledger, "commit", commit)
+    with _open(tmp_path) as archive:
+        archive.write_in_batches(size=3)
+        for article_id in ("6000001", "6000002", "6000003"):
+            assert archive.store(_article(article_id)) == "new"
+        archive.flush()
+    assert events == [
+        "sync",
+        "rename 6000001.txt",
+        "rename 6000002.txt",
+        "rename 6000003.txt",
+        "sync",
+        "commit",
+    ]
+    assert len(_files(tmp_path)) == 3
+    assert not list((tmp_path / "dumps").rglob(".*.tmp"))
+
+
+@pytest.mark.skipif(files._SYNCFS is None, reason="syncfs(2) is Linux only")
+def test_a_batch_whose_sync_fails_leaves_no_dump_no_temp_and_no_ledger_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def sync_filesystem(directory: Path) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(files, "sync_filesystem", sync_filesystem)
+    with _open(tmp_path) as archive:
+        _store_a_batch_of_two_that_fails(archive)
+    assert [p for p in (tmp_path / "dumps").rglob("*") if p.is_file()] == []
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        assert len(ledger) == 0
+
+
+def test_without_syncfs_each_dump_of_a_batch_is_fsynced_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "_SYNCFS", None)
+    synced = _record_fsyncs(monkeypatch)
+    with _open(tmp_path) as archive:
+        archive.write_in_batches(size=2)
+        archive.store(_article("6000001"))
+        archive.store(_article("6000002"))
+        archive.flush()
+    assert {".6000001.txt.tmp", ".6000002.txt.tmp"} <= set(synced)
+    assert len(_files(tmp_path)) == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,11 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import UsageError
 
 from tazarchive import stats as keys
-from tazarchive.archive.files import append_lines, cut_partial_last_line, write_atomic
+from tazarchive.archive.files import (
+    append_lines,
+    cut_partial_last_line,
+    write_atomic_many,
+)
 from tazarchive.archive.jsonl import finish_json_line
 from tazarchive.archive.layout import ArchiveLayout, dump_relpath
 from tazarchive.archive.ledger import Ledger, LedgerEntry, Revision, Seen, compress_line
@@ -565,17 +569,10 @@ class _Batch:
 
 
 def write_batch(batch: _Batch, jsonl_path: Path, fsyncs: Executor | None) -> list[bytes]:
-    """Write the batch's dumps (atomically, fsynced; on ``fsyncs`` side by side), then
+    """Write the batch's dumps (atomically, durably: :func:`write_atomic_many`), then
     append and fsync its JSONL lines; the lines compressed for the ledger.
     """
-    if fsyncs is not None and len(batch.dumps) > 1:
-        futures = [fsyncs.submit(write_atomic, path, data) for path, data in batch.dumps]
-        wait(futures)  # all done before any error is raised: no write outlives its batch
-        for future in futures:
-            future.result()
-    else:
-        for path, data in batch.dumps:
-            write_atomic(path, data)
+    write_atomic_many(batch.dumps, fsyncs)
     if batch.lines:
         append_lines(jsonl_path, batch.lines, sync=True)
     return [compress_line(line) for line in batch.lines]

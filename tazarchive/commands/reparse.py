@@ -8,11 +8,12 @@ pipelines (ledger, revisions, dumps), the JSONL feed, progress and the run
 report all apply as in a crawl. An unchanged article counts as known, a
 changed one becomes a revision.
 
-Extraction runs on every core: a first pass indexes the record headers (and
-counts the pages, for the progress line's ETA), then batches of record
-offsets go to worker processes (TAZARCHIVE_REPARSE_WORKERS), which read and
-extract them, and also do the pure part of storing: normalise, content hash,
-dump and JSONL line (:mod:`tazarchive.archive.prepare`). Articles come back
+Extraction runs on every core: the record headers are read as extraction
+asks for them (:func:`article_pages`), and batches of record offsets go to
+worker processes (TAZARCHIVE_REPARSE_WORKERS, forked from a fork server:
+:func:`worker_context`), which read and extract them, and also do the pure
+part of storing: normalise, content hash, dump and JSONL line
+(:mod:`tazarchive.archive.prepare`). Articles come back
 and enter the pipelines in capture order, so the output is the same byte for
 byte as with one process; ``Archive.store`` takes the prepared article and
 writes in batches (TAZARCHIVE_REPARSE_BATCH): dumps and JSONL lines synced
@@ -21,12 +22,14 @@ skipped and counted, and reading goes on with the next one.
 
 Nothing is downloaded: the internal spider ``reparse`` makes no requests, and
 robots.txt, the telnet console and WARC capture are off for it, so no process
-of the run opens a network socket. Exit status as for ``scrapy crawl``.
+of the run opens a network socket (the fork server's is a Unix socket).
+Exit status as for ``scrapy crawl``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import pickle
@@ -34,6 +37,7 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider, signals
@@ -58,10 +62,11 @@ from tazarchive.reparse import (
     extract_batch,
     extract_batch_pickled,
 )
-from tazarchive.warc import RecordRef, index_warcs, warc_files
+from tazarchive.warc import RecordRef, WarcIndex, warc_files
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
     from typing import Self
 
     from scrapy.crawler import Crawler
@@ -72,8 +77,11 @@ if TYPE_CHECKING:
     from tazarchive.items import Article
 
 BATCH = 16  # records per task: large enough to hide the round trip, small enough to share out
+IN_FLIGHT_PER_WORKER = 8  # batches queued per worker: none waits while the pipelines run
 REJECTED_URLS_KEPT = 20
 PAGES_PER_WORKER = 500  # fewer pages than this per core: fewer workers (each costs ~1 s to start)
+SMALLEST_PAGE = 4_000  # bytes of a gzipped response record, at least: for a first guess
+ESTIMATE_EVERY = 256  # pages between two estimates of the total while the files are read
 IDLE_CHECK = 0.05  # seconds between checks whether the engine has finished the last item
 
 
@@ -104,6 +112,47 @@ def worker_count(setting: int, pages: int) -> int:
     return max(1, min(cores, pages // PAGES_PER_WORKER))
 
 
+def article_pages(
+    files: list[Path], stats: StatsCollector, log: logging.LoggerAdapter[Any] | logging.Logger
+) -> Iterator[RecordRef]:
+    """The archived article pages in ``files``, read as extraction asks for them.
+
+    Extraction starts with the first batch, not after a pass over every file.
+    The other responses (listings, redirects, errors) are counted as skipped,
+    and damaged stretches and unreadable files as they are met. Until the
+    last file is read, the progress line's total (tazarchive/expected_articles)
+    is an estimate, the pages found scaled by the bytes read; then the count.
+    """
+    for key in (
+        keys.REPARSE_RESPONSES,
+        keys.REPARSE_SKIPPED,
+        keys.REPARSE_DAMAGED,
+        keys.REPARSE_UNREADABLE,
+    ):
+        stats.set_value(key, 0)
+    index = WarcIndex()
+    sizes = [path.stat().st_size for path in files]
+    total, before, found = sum(sizes), 0, 0
+    for path, size in zip(files, sizes, strict=True):
+        damaged, unreadable, problems = index.damaged, index.unreadable, len(index.problems)
+        for ref in index.scan(path):
+            if ref.status != 200 or not urls.article_id(ref.url):  # listings, redirects, errors
+                stats.inc_value(keys.REPARSE_SKIPPED)
+                stats.inc_value(keys.REPARSE_RESPONSES)  # done at once (the progress line's pages)
+                continue
+            found += 1
+            if found % ESTIMATE_EVERY == 1:
+                read = before + ref.offset + ref.length
+                stats.set_value(keys.EXPECTED_ARTICLES, max(found, found * total // read))
+            yield ref
+        before += size
+        stats.inc_value(keys.REPARSE_DAMAGED, index.damaged - damaged)
+        stats.inc_value(keys.REPARSE_UNREADABLE, index.unreadable - unreadable)
+        for problem in index.problems[problems:]:
+            log.warning("WARC %s", problem)
+    stats.set_value(keys.EXPECTED_ARTICLES, found)
+
+
 def batches(refs: Iterable[RecordRef], size: int = BATCH) -> Iterator[list[RecordRef]]:
     batch: list[RecordRef] = []
     for ref in refs:
@@ -115,11 +164,41 @@ def batches(refs: Iterable[RecordRef], size: int = BATCH) -> Iterator[list[Recor
         yield batch
 
 
+def worker_context() -> multiprocessing.context.ForkServerContext:
+    """Where the workers come from: ``forkserver``, its server importing extraction once.
+
+    A fork of this process (Twisted, threads) is not safe, and ``spawn``
+    starts each worker from scratch (about 1.5 s of CPU importing Scrapy and
+    lxml, on a machine whose cores the reparse needs). The fork server is
+    started plainly, imports :mod:`tazarchive.reparse` and the main script
+    (``scrapy``) once and forks each worker from itself.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "tazarchive.reparse"])
+    return context
+
+
+def most_pages(files: list[Path]) -> int:
+    """The most article pages the WARC files can hold, from their size (they are not read yet)."""
+    return sum(path.stat().st_size for path in files) // SMALLEST_PAGE
+
+
+def start_workers_early(setting: int, files: list[Path]) -> None:
+    """Start the fork server now when the WARC files promise work for more than one worker.
+
+    Its imports then overlap the crawler's start instead of following it.
+    """
+    if worker_count(setting, most_pages(files)) < 2:
+        return
+    worker_context()
+    forkserver.ensure_running()
+
+
 class ExtractionPool:
     """:func:`~tazarchive.reparse.extract_batch` over batches, on ``workers`` processes, in order.
 
-    One worker runs in this process (no pool). Workers are started with
-    ``spawn``: a fork of a process running Twisted and threads is not safe.
+    One worker runs in this process (no pool); more come from
+    :func:`worker_context`.
     """
 
     def __init__(self, workers: int, options: PrepareOptions | None = None) -> None:
@@ -127,8 +206,7 @@ class ExtractionPool:
         self.options = options  # prepare each article for the archive, in the worker
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(workers, mp_context=worker_context())
 
     async def outcomes(self, refs: Iterable[RecordRef]) -> AsyncIterator[Outcome]:
         """Each record's outcome, in the order of ``refs``."""
@@ -143,7 +221,7 @@ class ExtractionPool:
         for batch in batches(refs):
             task = loop.run_in_executor(self._pool, extract_batch_pickled, batch, self.options)
             pending.append(task)
-            if len(pending) >= 2 * self.workers:
+            if len(pending) >= IN_FLIGHT_PER_WORKER * self.workers:
                 for outcome in pickle.loads(await pending.popleft()):
                     yield outcome
         while pending:
@@ -201,20 +279,13 @@ class ReparseSpider(Spider):
     async def start(self) -> AsyncIterator[Article]:
         stats = self.crawler.stats
         assert stats is not None
-        index = index_warcs(self.paths)
-        stats.set_value(keys.REPARSE_DAMAGED, index.damaged)
-        stats.set_value(keys.REPARSE_UNREADABLE, index.unreadable)
-        pages = [r for r in index.responses if r.status == 200 and urls.article_id(r.url)]
-        skipped = len(index.responses) - len(pages)  # listings, redirects, errors
-        stats.set_value(keys.REPARSE_SKIPPED, skipped)
-        # Responses count as they are done (the progress line's pages); skipped ones at once.
-        stats.set_value(keys.REPARSE_RESPONSES, skipped)
-        stats.set_value(keys.EXPECTED_ARTICLES, len(pages))  # the progress line's total
-        workers = worker_count(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"), len(pages))
+        files = warc_files(self.paths)
+        setting = self.settings.getint("TAZARCHIVE_REPARSE_WORKERS")
+        workers = worker_count(setting, most_pages(files))
         archive = self._archive()
         self._pool = ExtractionPool(workers, archive.prepare_options if archive else None)
         try:
-            async for outcome in self._pool.outcomes(pages):
+            async for outcome in self._pool.outcomes(article_pages(files, stats, self.logger)):
                 article = self._count(stats, outcome)
                 if article is not None:
                     if archive is not None and outcome.prepared is not None:
@@ -313,7 +384,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             print(f"tazarchive: no WARC files in {' '.join(args)}", file=sys.stderr, flush=True)
             self.exitcode = 1
             return
-        assert self.crawler_process is not None
+        assert self.crawler_process is not None and self.settings is not None
+        # The workers' imports then overlap the crawler's start and the first pass.
+        start_workers_early(self.settings.getint("TAZARCHIVE_REPARSE_WORKERS"), files)
         crawler = self._create_crawler(ReparseSpider)
         # The paths as given (not the file list): they go to the run report.
         self.exitcode = run_crawler(self.crawler_process, crawler, **opts.spargs, paths=list(args))

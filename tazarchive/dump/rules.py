@@ -63,23 +63,23 @@ _NOT_PLAIN_WORDS = re.compile(r"[\t\x0b\x0c\r]|  |\A | \Z")
 def _wrap_words(segment: str, width: int, prefix: str) -> list[str]:
     """textwrap.wrap's result for plain words (see wrap), without its cost.
 
-    Greedy: a word joins the line if it fits after one space, else starts the
-    next one; a word longer than the line stands alone (break_long_words=False).
+    Greedy: a line takes as many words as fit, one space apart; a word
+    longer than the line stands alone (break_long_words=False). With words
+    one space apart, a line ends at the last space within reach, which
+    ``str.rfind`` finds in C: the loop runs once per line, not once per word.
     """
     room = width - len(prefix)
     lines: list[str] = []
-    line: list[str] = []
-    length = 0
-    for word in segment.split(" "):
-        if line and length + 1 + len(word) <= room:
-            line.append(word)
-            length += 1 + len(word)
-            continue
-        if line:
-            lines.append(prefix + " ".join(line))
-        line = [word]
-        length = len(word)
-    lines.append(prefix + " ".join(line))
+    pos = 0
+    while len(segment) - pos > room:
+        cut = segment.rfind(" ", pos, pos + room + 1)
+        if cut < 0:  # the next word is longer than the line: it stands alone
+            cut = segment.find(" ", pos)
+            if cut < 0:
+                break
+        lines.append(prefix + segment[pos:cut])
+        pos = cut + 1
+    lines.append(prefix + segment[pos:])
     return lines
 
 
