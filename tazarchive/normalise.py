@@ -68,10 +68,32 @@ def _strip_controls_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict
     return "".join(pieces), mapping
 
 
-# Whatever the spacing rules below would change in an NFC text: an invisible
-# character, whitespace other than a space or a kept no-break space, a run of
-# whitespace, whitespace at either end. Most extracted text has none of them.
-_SPACING_TO_FIX = re.compile(r"[\u00ad\u200b\ufeff]|[^\S \u00a0\u202f]|\s\s|\A\s|\s\Z")
+# What the spacing rules below would change in an NFC text (_spacing_to_fix):
+# an invisible character or whitespace other than a space or a kept no-break
+# space (_ODD_CHARACTER: every other character str.isspace() and the regex \s
+# accept), two kept spaces in a row, whitespace at either end.
+_ODD_CHARACTER = re.compile(
+    "[\u00ad\u200b\ufeff\t\n\x0b\x0c\r\x1c-\x1f\x85\u1680\u2000-\u200a\u2028\u2029\u205f\u3000]"
+)
+_KEPT_SPACE_RUN = re.compile("[ \u00a0\u202f]{2}")
+
+
+def _spacing_to_fix(text: str) -> bool:
+    """Whether the spacing rules change ``text``; most extracted text: no.
+
+    The test of one regular expression, an alternation of five (the
+    reference in tests/test_normalise.py), as two scans for a character
+    class: half the time of the alternation, which the regex engine tries at
+    every position of every paragraph.
+    """
+    return bool(text) and (
+        text[0].isspace()
+        or text[-1].isspace()
+        or _ODD_CHARACTER.search(text) is not None
+        or _KEPT_SPACE_RUN.search(text) is not None
+    )
+
+
 # A whitespace run as the character loop sees it: whitespace, then any
 # whitespace and invisible characters up to the next visible one.
 _SPACE_RUN = re.compile(r"\s[\s\u00ad\u200b\ufeff]*")
@@ -143,7 +165,7 @@ def _normalise_mapped(text: str, offsets: Sequence[int]) -> tuple[str, dict[int,
     """
     bounds = sorted({0, len(text), *(o for o in offsets if 0 <= o <= len(text))})
     nfc, composed_at = _compose_pieces(text, bounds)
-    if not _SPACING_TO_FIX.search(nfc):
+    if not _spacing_to_fix(nfc):
         # Nothing to drop or collapse: every index stays where NFC put it.
         return nfc, {o: composed_at[o] for o in bounds}
     result, out_at = _collapse_spaces_mapped(nfc)
@@ -162,7 +184,7 @@ def normalise_text(text: str) -> str:
     Control characters, bidi controls and terminal escape sequences go first.
     """
     nfc = unicodedata.normalize("NFC", strip_controls(text))
-    if not _SPACING_TO_FIX.search(nfc):
+    if not _spacing_to_fix(nfc):
         return nfc
     # The character loop's result without its index map: each run becomes its
     # lone kept no-break space or one space, the invisible rest goes, the ends
@@ -177,7 +199,7 @@ def normalise_block(block: Block) -> Block:
     text = block.text
     if (
         not _HAS_CONTROL.search(text)
-        and not _SPACING_TO_FIX.search(text)
+        and not _spacing_to_fix(text)
         and unicodedata.is_normalized("NFC", text)
     ):
         # Most extracted text: nothing to change, every offset stays (a piece of
