@@ -29,4 +29,4 @@ def test_any_text_is_judged_as_the_definition_judges_it(text: str) -> None:
 
 
 def test_whitespace_of_str_and_of_the_regex_is_the_same_set() -> None:
-    assert WHITESPACE == "".join(chr(c) for c in range(0x110000) if re.match(r"\s", chr(c)))
+    assert "".join(chr(c) for c in range(0x110000) if re.match(r"\s", chr(c))) == WHITESPACE
