@@ -289,7 +289,8 @@ class Archive:
 
         For bulk runs (``reparse``): an article is then ``"new"`` before its
         batch is recorded; :meth:`flush` (and :meth:`close`) waits for the last.
-        ``threads`` fsync the batch's dumps side by side (the disk commits them together).
+        A batch's dumps are made durable together (:func:`write_atomic_many`);
+        where there is no ``syncfs``, ``threads`` fsync them side by side.
         """
         self.flush()
         self._batch_size = max(1, size)
