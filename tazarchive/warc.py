@@ -45,7 +45,6 @@ from warcio.warcwriter import WARCWriter as _WarcioWriter
 from tazarchive import stats as keys
 from tazarchive import urls
 from tazarchive.archive import ArchiveLayout
-from tazarchive.gopher.warc import gopher_records
 
 if TYPE_CHECKING:
     from typing import Self
@@ -199,8 +198,8 @@ class WarcWriter:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self.paths.append(path)
         self._size = 0
-        warcinfo = _record_builder().create_warcinfo_record(path.name, self.info)
-        self._write(_gzip_record(warcinfo, ""), 1)
+        warcinfo = record_builder().create_warcinfo_record(path.name, self.info)
+        self._write(gzip_record(warcinfo, ""), 1)
         self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
 
     def _write(self, data: bytes, records: int) -> None:
@@ -221,16 +220,16 @@ class WarcWriter:
 
 
 @functools.cache
-def _record_builder() -> Any:
+def record_builder() -> Any:
     """This process's warcio record builder (its output buffer is set per record)."""
     return _WarcioWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION)
 
 
-def _gzip_record(record: Any, warcinfo_id: str) -> bytes:
+def gzip_record(record: Any, warcinfo_id: str) -> bytes:
     """The record as one gzip member, naming its file's warcinfo record if given."""
     if warcinfo_id:
         record.rec_headers.add_header("WARC-Warcinfo-ID", warcinfo_id)
-    builder = _record_builder()
+    builder = record_builder()
     buffer = io.BytesIO()
     builder.out = buffer
     builder.write_record(record)
@@ -252,7 +251,7 @@ def exchange_records(
     Pure (digests, headers, compression); :meth:`WarcWriter.write_records`
     appends the result.
     """
-    builder = _record_builder()
+    builder = record_builder()
     utc = (date or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     warc_date = datetime_to_iso_date(utc, use_micros=True)
     response_headers = {"WARC-Date": warc_date}
@@ -277,7 +276,7 @@ def exchange_records(
     request_record.rec_headers.add_header(
         "WARC-Concurrent-To", response_record.rec_headers.get_header("WARC-Record-ID")
     )
-    return _gzip_record(response_record, warcinfo_id) + _gzip_record(request_record, warcinfo_id)
+    return gzip_record(response_record, warcinfo_id) + gzip_record(request_record, warcinfo_id)
 
 
 def complete_length(path: str | os.PathLike[str]) -> int:
@@ -452,6 +451,9 @@ class WarcCaptureMiddleware:
         date = datetime.now(UTC)
         try:
             if url.startswith("gopher:"):  # resource records, docs/gopher.md
+                # Imported here: tazarchive.gopher.warc builds its records with this module.
+                from tazarchive.gopher.warc import gopher_records
+
                 data = gopher_records(
                     request, response, date=date, ip_address=ip_address, warcinfo_id=writer.open()
                 )

@@ -168,7 +168,7 @@ def worker_context() -> multiprocessing.context.ForkServerContext:
     """Where the workers come from: ``forkserver``, its server importing extraction once.
 
     A fork of this process (Twisted, threads) is not safe, and ``spawn``
-    starts each worker from scratch (about 1.5 s of CPU importing Scrapy and
+    starts each worker from scratch (about a second importing Scrapy and
     lxml, on a machine whose cores the reparse needs). The fork server is
     started plainly, imports :mod:`tazarchive.reparse` and the main script
     (``scrapy``) once and forks each worker from itself.
@@ -190,7 +190,7 @@ def start_workers_early(setting: int, files: list[Path]) -> None:
     """
     if worker_count(setting, most_pages(files)) < 2:
         return
-    worker_context()
+    worker_context()  # sets what the (process-wide) fork server preloads
     forkserver.ensure_running()
 
 

@@ -12,32 +12,20 @@ bytes as they came, typed by ``Content-Type``, with nothing made up. The
 from __future__ import annotations
 
 import io
-import zlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
 
 from tazarchive.gopher.urls import parse_gopher_url
+from tazarchive.warc import gzip_record, record_builder
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
 
-WARC_VERSION = "WARC/1.1"
 REQUEST_CONTENT_TYPE = "text/plain; charset=utf-8"  # the selector line, as sent
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-GZIP_LEVEL = 6
-
-
-def _gzipped(record: Any, warcinfo_id: str) -> bytes:
-    if warcinfo_id:
-        record.rec_headers.add_header("WARC-Warcinfo-ID", warcinfo_id)
-    buffer = io.BytesIO()
-    WARCWriter(buffer, gzip=False, warc_version=WARC_VERSION).write_record(record)
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-    return compressor.compress(buffer.getvalue()) + compressor.flush()
 
 
 def gopher_records(
@@ -51,7 +39,7 @@ def gopher_records(
     """The exchange as two gzip members: the resource record, then the request record."""
     sent = parse_gopher_url(response.url).selector.encode("utf-8") + b"\r\n"
     content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
-    builder = WARCWriter(io.BytesIO(), gzip=False, warc_version=WARC_VERSION)
+    builder = record_builder()
     headers = {"WARC-Date": datetime_to_iso_date(date, use_micros=True)}
     if ip_address:
         headers["WARC-IP-Address"] = ip_address
@@ -74,4 +62,4 @@ def gopher_records(
             "WARC-Concurrent-To": resource.rec_headers.get_header("WARC-Record-ID"),
         },
     )
-    return _gzipped(resource, warcinfo_id) + _gzipped(sent_record, warcinfo_id)
+    return gzip_record(resource, warcinfo_id) + gzip_record(sent_record, warcinfo_id)
